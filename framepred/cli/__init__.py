@@ -1,0 +1,1 @@
+"""The framepred command-line interface (typer)."""

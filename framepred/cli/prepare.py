@@ -1,0 +1,104 @@
+"""`framepred prepare`: make the canonical frame tree from videos, frame folders, or synthetic data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from framepred.cli.console import info, print_json
+from framepred.cli.errors import guarded
+
+prepare_app = typer.Typer(
+    help="Turn videos, frame folders or public data sets into the canonical frame tree.",
+    no_args_is_help=True,
+)
+
+OUT = typer.Option(..., "--output", "-o", help="Output frame tree folder.")
+WORKERS = typer.Option(1, "--workers", "-j", min=1, help="Parallel processes.")
+JSON = typer.Option(False, "--json", help="Print the summary as JSON on stdout.")
+
+
+def report(summary, out: Path, as_json: bool) -> None:
+    """One summary line (stderr) or a JSON object (stdout)."""
+    if as_json:
+        print_json(
+            {
+                "output": str(out),
+                "written": summary.written,
+                "skipped": summary.skipped,
+                "frames": summary.frames,
+                "seconds": round(summary.seconds, 3),
+            }
+        )
+        return
+    if summary.written == 0 and summary.skipped:
+        info(f"{out}: all {summary.skipped} sequences already prepared; nothing to do")
+        return
+    rate = f", {summary.frames_per_second:.1f} frames/s" if summary.frames else ""
+    skipped = f" ({summary.skipped} already there)" if summary.skipped else ""
+    info(f"wrote {summary.written} sequences, {summary.frames} frames to {out}{skipped}{rate}")
+
+
+@prepare_app.command("videos")
+@guarded
+def videos(
+    inputs: list[Path] = typer.Argument(..., help="Video files, or folders of them."),
+    out: Path = OUT,
+    fps: float = typer.Option(None, "--fps", help="Resample to this frame rate (default: keep all frames)."),
+    size: str = typer.Option(None, "--size", help="Resize frames to WIDTHxHEIGHT, e.g. 832x256."),
+    split: str = typer.Option("train", "--split", help="Split the sequences go to."),
+    workers: int = WORKERS,
+    as_json: bool = JSON,
+) -> None:
+    """Each video becomes one sequence of the frame tree."""
+    from framepred.data.prepare.videos import prepare_videos
+    from framepred.data.resize import parse_size
+
+    report(
+        prepare_videos(inputs, out, fps=fps, size=parse_size(size), split=split, workers=workers),
+        out,
+        as_json,
+    )
+
+
+@prepare_app.command("frames")
+@guarded
+def frames(
+    source: Path = typer.Argument(..., help="A folder of frame folders (or an existing frame tree)."),
+    out: Path = OUT,
+    size: str = typer.Option(None, "--size", help="Resize frames to WIDTHxHEIGHT."),
+    split: str = typer.Option("train", "--split", help="Split for a plain folder of frame folders."),
+    workers: int = WORKERS,
+    as_json: bool = JSON,
+) -> None:
+    """Each frame folder (frames in natural order: 2 before 10) becomes one sequence."""
+    from framepred.data.prepare.frames import prepare_frames
+    from framepred.data.resize import parse_size
+
+    report(prepare_frames(source, out, size=parse_size(size), split=split, workers=workers), out, as_json)
+
+
+@prepare_app.command("synthetic")
+@guarded
+def synthetic(
+    out: Path = OUT,
+    train: int = typer.Option(48, "--train", min=0, help="Training sequences."),
+    test: int = typer.Option(12, "--test", min=0, help="Test sequences."),
+    frames: int = typer.Option(16, "--frames", min=3, help="Frames per sequence."),
+    size: str = typer.Option("128x128", "--size", help="Frame size WIDTHxHEIGHT."),
+    seed: int = typer.Option(0, "--seed", help="Same seed, same data."),
+    workers: int = WORKERS,
+    as_json: bool = JSON,
+) -> None:
+    """The built-in data set: textured objects moving and occluding over a panning, zooming background."""
+    from framepred.data.resize import parse_size
+    from framepred.data.synthetic import SyntheticConfig, prepare_synthetic
+
+    width, height = parse_size(size)
+    config = SyntheticConfig(train=train, test=test, frames=frames, width=width, height=height, seed=seed)
+    report(prepare_synthetic(out, config, workers=workers), out, as_json)
+
+
+# The public data sets (cityscapes, kitti, ucf101, davis, vimeo) register themselves on prepare_app.
+from framepred.cli import prepare_datasets  # noqa: E402, F401

@@ -1,0 +1,135 @@
+"""`framepred prepare cityscapes|kitti|ucf101|davis|vimeo`: public data sets into the frame tree.
+
+Registered on the lead's ``prepare_app`` (framepred/cli/prepare.py imports this module). Each command
+parses its options and calls one ``framepred.data.prepare.<source>.prepare_<source>`` function.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from framepred.cli.console import info, print_json
+from framepred.cli.errors import guarded
+from framepred.cli.prepare import JSON, OUT, WORKERS, prepare_app
+
+SIZE_HELP = "Resize frames to WIDTHxHEIGHT (OpenCV bilinear, as the official preparation)."
+SPLIT_FILE = typer.Option(None, "--split-file", help="Text file listing the test sequences, one per line.")
+
+
+def _raw(help_text: str) -> Any:
+    return typer.Argument(..., help=help_text)
+
+
+def report(result: Any, as_json: bool) -> None:
+    """Notes and one summary line on stderr, or the whole result as JSON on stdout."""
+    if as_json:
+        print_json(result.as_dict())
+        return
+    for note in result.notes:
+        info(note)
+    if result.nothing_to_do:
+        info(f"{result.out}: all {result.sequences} sequences already prepared; nothing to do")
+        return
+    already = f" ({result.skipped} already there)" if result.skipped else ""
+    info(
+        f"wrote {result.written} sequences, {result.frames} frames to {result.out}{already}, "
+        f"{result.frames_per_second:.1f} frames/s; manifest {result.manifest}"
+    )
+
+
+@prepare_app.command("cityscapes")
+@guarded
+def cityscapes(
+    raw: Path = _raw("Folder holding the extracted leftImg8bit_sequence_trainvaltest.zip."),
+    out: Path = OUT,
+    size: str = typer.Option("1024x512", "--size", help=SIZE_HELP),
+    workers: int = WORKERS,
+    as_json: bool = JSON,
+) -> None:
+    """Cityscapes sequences: 30-frame snippets; train -> train, val -> test (DMVFN), 1024x512."""
+    from framepred.data.prepare.cityscapes import prepare_cityscapes
+    from framepred.data.resize import parse_size
+
+    report(prepare_cityscapes(raw, out, size=parse_size(size), workers=workers), as_json)
+
+
+@prepare_app.command("kitti")
+@guarded
+def kitti(
+    raw: Path = _raw("Folder holding the extracted KITTI raw drives (<date>/<date>_drive_<id>_sync/)."),
+    out: Path = OUT,
+    size: str = typer.Option("832x256", "--size", help=SIZE_HELP),
+    train_drives: list[str] = typer.Option(
+        None, "--train-drives", help="Training drives (default: DMVFN's 24)."
+    ),
+    test_drives: list[str] = typer.Option(None, "--test-drives", help="Test drives (default: DMVFN's 4)."),
+    workers: int = WORKERS,
+    as_json: bool = JSON,
+) -> None:
+    """KITTI raw drives: DMVFN's train/test drives at 832x256; test windows of 9 frames, stride 1."""
+    from framepred.data.prepare.kitti import prepare_kitti
+    from framepred.data.resize import parse_size
+
+    result = prepare_kitti(
+        raw,
+        out,
+        size=parse_size(size),
+        train_drives=train_drives or None,
+        test_drives=test_drives or None,
+        workers=workers,
+    )
+    report(result, as_json)
+
+
+@prepare_app.command("ucf101")
+@guarded
+def ucf101(
+    raw: Path = _raw("Folder holding the extracted ucf101_jpegs_256.zip (jpegs_256/)."),
+    out: Path = OUT,
+    size: str = typer.Option(None, "--size", help=SIZE_HELP + " Default: keep 340x256."),
+    split_file: Path = SPLIT_FILE,
+    workers: int = WORKERS,
+    as_json: bool = JSON,
+) -> None:
+    """UCF101 frame folders: one sequence per video, split 1 (testlist01.txt or groups 1-7 test)."""
+    from framepred.data.prepare.ucf101 import prepare_ucf101
+    from framepred.data.resize import parse_size
+
+    report(prepare_ucf101(raw, out, size=parse_size(size), split_file=split_file, workers=workers), as_json)
+
+
+@prepare_app.command("davis")
+@guarded
+def davis(
+    raw: Path = _raw("Folder holding the extracted DAVIS 2017 archive (JPEGImages/480p/)."),
+    out: Path = OUT,
+    size: str = typer.Option(None, "--size", help=SIZE_HELP + " Default: keep the size."),
+    split_file: Path = SPLIT_FILE,
+    workers: int = WORKERS,
+    as_json: bool = JSON,
+) -> None:
+    """DAVIS 2017 480p: one test sequence per video (all, or those in --split-file)."""
+    from framepred.data.prepare.davis import prepare_davis
+    from framepred.data.resize import parse_size
+
+    report(prepare_davis(raw, out, size=parse_size(size), split_file=split_file, workers=workers), as_json)
+
+
+@prepare_app.command("vimeo")
+@guarded
+def vimeo(
+    raw: Path = _raw("Folder holding the extracted vimeo_triplet.zip (sequences/, tri_*list.txt)."),
+    out: Path = OUT,
+    size: str = typer.Option(None, "--size", help=SIZE_HELP + " Default: keep 448x256."),
+    split_file: Path = SPLIT_FILE,
+    workers: int = WORKERS,
+    as_json: bool = JSON,
+) -> None:
+    """Vimeo-90K triplets: one three-frame sequence per triplet, tri_trainlist/tri_testlist."""
+    from framepred.data.prepare.vimeo import prepare_vimeo
+    from framepred.data.resize import parse_size
+
+    report(prepare_vimeo(raw, out, size=parse_size(size), split_file=split_file, workers=workers), as_json)

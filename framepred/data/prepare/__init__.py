@@ -1,0 +1,1 @@
+"""`framepred prepare`: turn raw videos, frame folders and public data sets into the canonical frame tree."""

@@ -1,0 +1,46 @@
+"""`framepred prepare frames`: folders of frame images become sequences of the canonical tree."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from framepred.data.prepare.jobs import JobSummary, SequenceJob, run_sequence_jobs
+from framepred.data.prepare.videos import sequence_names
+from framepred.data.resize import resize_frame
+from framepred.data.tree import FrameTree, discover_sequences, summarise_tree, write_manifest
+from framepred.errors import DataError
+from framepred.io.images import list_images, read_image
+
+
+def folder_frames(source: dict[str, Any]) -> Iterator[tuple[np.ndarray, str]]:
+    for path in list_images(source["path"]):
+        yield resize_frame(read_image(path), source["size"]), str(path)
+
+
+def prepare_frames(
+    source: Path, out: Path, size: tuple[int, int] | None = None, split: str = "train", workers: int = 1
+) -> JobSummary:
+    """Copy frame folders (any names, natural order) into a canonical tree under ``out``.
+
+    ``source`` may be a folder of frame folders (they go to ``split``), a single frame folder, or an
+    existing frame tree (its splits are kept).
+    """
+    if not source.exists():
+        raise DataError(f"{source}: no such folder; check the path")
+    if source.resolve() == out.resolve():
+        raise DataError(f"{out}: output folder is the input folder; choose another -o")
+    sequences = discover_sequences(source)
+    is_tree = not list_images(source) and bool(FrameTree(source).splits())
+    splits = [s.split if is_tree else split for s in sequences]
+    names = sequence_names([s.name for s in sequences])
+    jobs = [
+        SequenceJob(split_name, name, {"path": str(seq.path), "size": size})
+        for seq, split_name, name in zip(sequences, splits, names)
+    ]
+    summary = run_sequence_jobs(jobs, out, folder_frames, workers=workers, description="folders")
+    write_manifest(out, summarise_tree(out, source="frames", inputs=[str(source)]))
+    return summary

@@ -1,0 +1,1 @@
+"""Image and video reading and writing, atomic file output, and downloading."""

@@ -1,0 +1,76 @@
+"""The model registry: families register by name; everything else looks them up here.
+
+A registered model is an ``nn.Module`` built from one config dataclass (``model.config``) and
+exposes the uniform prediction interface every caller relies on:
+
+* ``context_frames``: how many past frames it reads;
+* ``size_multiple``: height and width must be multiples of it (the Predictor pads);
+* ``predict(context)``: ``B x T x 3 x H x W`` floats in [0, 1] (oldest frame first) to the next
+  frame, ``B x 3 x H x W`` in [0, 1].
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from framepred.errors import UsageError
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    name: str
+    model_class: type
+    config_class: type
+    description: str
+    trainable: bool
+
+
+_REGISTRY: dict[str, ModelEntry] = {}
+
+
+def register_model(name: str, config_class: type, description: str, trainable: bool = True) -> Callable:
+    """Class decorator: ``@register_model("dmvfn", DMVFNConfig, "...")``."""
+
+    def decorate(model_class: type) -> type:
+        if name in _REGISTRY:
+            raise ValueError(f"model {name!r} is registered twice")
+        _REGISTRY[name] = ModelEntry(name, model_class, config_class, description, trainable)
+        model_class.registered_name = name
+        return model_class
+
+    return decorate
+
+
+def _ensure_families_imported() -> None:
+    # Importing the package registers every family (each module decorates its classes).
+    import framepred.models  # noqa: F401
+
+
+def list_models(trainable_only: bool = False) -> list[str]:
+    """Names of every registered model, sorted."""
+    _ensure_families_imported()
+    return sorted(n for n, e in _REGISTRY.items() if e.trainable or not trainable_only)
+
+
+def model_entry(name: str) -> ModelEntry:
+    _ensure_families_imported()
+    if name not in _REGISTRY:
+        known = ", ".join(sorted(_REGISTRY))
+        raise UsageError(f"unknown model {name!r}: choose one of {known}")
+    return _REGISTRY[name]
+
+
+def create_model(name: str, **config: Any) -> Any:
+    """Build a registered model with default config, overridden by keyword arguments."""
+    entry = model_entry(name)
+    fields = {f.name for f in dataclasses.fields(entry.config_class)}
+    unknown = sorted(set(config) - fields)
+    if unknown:
+        raise UsageError(
+            f"model {name!r} has no option(s) {', '.join(unknown)}; "
+            f"its options are {', '.join(sorted(fields))}"
+        )
+    return entry.model_class(entry.config_class(**config))
