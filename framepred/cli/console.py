@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from rich.console import Console
+from rich.markup import escape
 
 T = TypeVar("T")
 
@@ -31,23 +32,29 @@ class Settings:
 settings = Settings()
 
 
+# Messages are plain text: they name files, and a name like "clip [720p].mp4" is not rich markup.
+# They are soft-wrapped: off a terminal rich would otherwise cut long paths at 80 columns.
+
+
 def info(message: str) -> None:
     if settings.verbosity >= 0:
-        console.print(message)
+        console.print(message, markup=False, soft_wrap=True)
 
 
 def detail(message: str) -> None:
     if settings.verbosity >= 1:
-        console.print(f"[dim]{message}[/dim]")
+        console.print(f"[dim]{escape(message)}[/dim]", soft_wrap=True)
 
 
 def warn(message: str) -> None:
-    console.print(f"[yellow]warning:[/yellow] {message}")
+    console.print(f"[yellow]warning:[/yellow] {escape(message)}", soft_wrap=True)
 
 
 def error_line(message: str) -> None:
     """The single line a failed command prints (soft-wrapped: long paths stay on one line)."""
-    console.print(f"[bold red]error:[/bold red] {message}", soft_wrap=True, markup=True, highlight=False)
+    console.print(
+        f"[bold red]error:[/bold red] {escape(message)}", soft_wrap=True, markup=True, highlight=False
+    )
 
 
 def print_json(obj: Any) -> None:

@@ -1,10 +1,54 @@
-"""`framepred evaluate` (filled in by its issue)."""
+"""`framepred evaluate`: PSNR, SSIM, MS-SSIM and LPIPS per horizon, on a frame tree or two folders."""
 
 from __future__ import annotations
 
-from framepred.errors import UsageError
+from pathlib import Path
+
+import typer
 
 
-def command() -> None:
-    """Score predictions (PSNR, SSIM, MS-SSIM, LPIPS) per horizon against ground truth or on a frame tree."""
-    raise UsageError("`framepred evaluate` is not available yet in this version")
+def command(
+    pred: Path = typer.Option(None, "--pred", help="Folder of predicted frames (folder mode, with --gt)."),
+    gt: Path = typer.Option(None, "--gt", help="Folder of ground-truth frames; same file names as --pred."),
+    weights: Path = typer.Option(None, "--weights", help="Checkpoint to evaluate (framepred or official)."),
+    model: str = typer.Option(None, "--model", help="Registered model, no weights: copy-last, linear."),
+    data: Path = typer.Option(None, "--data", help="Frame tree to evaluate on (ROOT/<split>/<seq>/)."),
+    split: str = typer.Option(None, "--split", help="Split of the tree (default: test)."),
+    protocol: str = typer.Option(None, "--protocol", help="dmvfn (frames 2,3 -> 4..8; default) or next."),
+    steps: int = typer.Option(None, "--steps", help="Predicted steps per window (default: dmvfn 5, next 1)."),
+    metrics: str = typer.Option("psnr,ssim,msssim,lpips", "--metrics", help="Comma-separated metrics."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
+    limit: int = typer.Option(None, "--limit", help="Score only the first N windows."),
+    batch_size: int = typer.Option(4, "--batch-size", help="Windows (or frame pairs) per batch."),
+    baseline: list[str] = typer.Option(None, "--baseline", help="Also score a baseline (copy-last, linear)."),
+    lpips_weights: Path = typer.Option(
+        None, "--lpips-weights", help="AlexNet backbone file for LPIPS (default: torch hub cache)."
+    ),
+    bgr_lpips: bool = typer.Option(False, "--bgr-lpips", help="Feed LPIPS BGR, as DMVFN's tables did."),
+    seed: int = typer.Option(None, "--seed", help="Seed for stochastic models (default: 0)."),
+    csv_path: Path = typer.Option(None, "--csv", help="Write the per-step table as CSV."),
+    plot_path: Path = typer.Option(None, "--plot", help="Plot each metric against the horizon (PNG)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON object on stdout."),
+) -> None:
+    """Score predictions per horizon (t+1 ... t+N) against ground truth, or two folders of frames."""
+    from framepred.cli.console import console, print_json, progress, settings, warn
+    from framepred.metrics.evaluate import run_evaluation
+    from framepred.metrics.report import build_tables
+
+    result = run_evaluation(
+        pred=pred, gt=gt, data=data, weights=weights, model=model, baselines=baseline or (),
+        csv_path=csv_path, plot_path=plot_path, split=split, protocol=protocol, steps=steps,
+        metrics=metrics, device=device, limit=limit, batch_size=batch_size, lpips_weights=lpips_weights,
+        bgr_lpips=bgr_lpips, seed=seed,
+        progress=lambda items, total: progress(items, total=total, description="evaluating"),
+    )  # fmt: skip
+    for message in result["warnings"]:
+        warn(message)
+    if settings.verbosity >= 0:
+        for table in build_tables(result):
+            console.print(table)
+        lpips = result["settings"]["metric_settings"].get("lpips")
+        if lpips is not None:
+            console.print(f"LPIPS: AlexNet v0.1, {lpips['colour_order']} input, {lpips['backbone']}")
+    if as_json:
+        print_json(result)

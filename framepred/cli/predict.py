@@ -1,10 +1,39 @@
-"""`framepred predict` (filled in by its issue)."""
+"""`framepred predict`: the next frame from two frames, or for every consecutive pair of a folder."""
 
 from __future__ import annotations
 
-from framepred.errors import UsageError
+from pathlib import Path
+
+import typer
 
 
-def command() -> None:
+def command(
+    images: list[Path] = typer.Argument(None, help="Context images, oldest first (two for DMVFN)."),
+    output: Path = typer.Option(None, "--output", "-o", help="Output image (a folder with --input-dir)."),
+    weights: Path = typer.Option(
+        None, "--weights", "-w", help="Checkpoint: framepred .safetensors or official .pkl."
+    ),
+    model: str = typer.Option(
+        None, "--model", help="A registered model instead of --weights (e.g. copy-last)."
+    ),
+    input_dir: Path = typer.Option(
+        None, "--input-dir", help="Predict from every consecutive pair of this folder."
+    ),
+    routing: str = typer.Option(None, "--routing", help="DMVFN routing: sample (default), threshold or all."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
+    as_json: bool = typer.Option(False, "--json", help="Print the written files as JSON on stdout."),
+) -> None:
     """Predict the next frame from two frames with a trained or official checkpoint."""
-    raise UsageError("`framepred predict` is not available yet in this version")
+    from framepred.cli.console import info, print_json, progress
+    from framepred.inference.loading import make_predictor
+    from framepred.inference.predict_files import predict_files
+
+    predictor = make_predictor(weights, model, routing, device)
+    records = predict_files(
+        predictor, images or [], output, input_dir,
+        progress=lambda items, total: progress(items, total=total, description="predicting"),
+    )  # fmt: skip
+    if as_json:
+        print_json(records)
+    else:
+        info(f"wrote {len(records)} prediction(s) to {output}")

@@ -1,6 +1,6 @@
 """`framepred prepare cityscapes|kitti|ucf101|davis|vimeo`: public data sets into the frame tree.
 
-Registered on the lead's ``prepare_app`` (framepred/cli/prepare.py imports this module). Each command
+Registered on ``prepare_app`` (framepred/cli/prepare.py imports this module). Each command
 parses its options and calls one ``framepred.data.prepare.<source>.prepare_<source>`` function.
 """
 

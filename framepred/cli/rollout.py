@@ -1,10 +1,51 @@
-"""`framepred rollout` (filled in by its issue)."""
+"""`framepred rollout`: many future frames, recursively, streamed to a folder, an .mp4 or a .gif."""
 
 from __future__ import annotations
 
-from framepred.errors import UsageError
+from pathlib import Path
+
+import typer
 
 
-def command() -> None:
+def command(
+    context: list[Path] = typer.Argument(
+        ..., help="Two or more images (oldest first), a frame folder, or a video."
+    ),
+    steps: int = typer.Option(..., "--steps", "-n", help="Number of future frames to predict."),
+    output: Path = typer.Option(
+        ..., "--output", "-o", help="A new folder (000001.png ...), an .mp4 or a .gif."
+    ),
+    weights: Path = typer.Option(
+        None, "--weights", "-w", help="Checkpoint: framepred .safetensors or official .pkl."
+    ),
+    model: str = typer.Option(None, "--model", help="A registered model instead of --weights (e.g. linear)."),
+    start: int = typer.Option(
+        None, "--start", help="Folder/video index of the first frame to predict (default: after the last)."
+    ),
+    compare: Path = typer.Option(None, "--compare", help="Folder or video of the real future frames."),
+    compare_output: Path = typer.Option(
+        None, "--compare-output", help="Side-by-side video (default: next to the output, *_compare.mp4)."
+    ),
+    fps: float = typer.Option(
+        None, "--fps", help="Frame rate of written videos (default: the source's, else 10)."
+    ),
+    routing: str = typer.Option(None, "--routing", help="DMVFN routing: sample (default), threshold or all."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
+) -> None:
     """Predict many future frames recursively from context frames, a frame folder or a video."""
-    raise UsageError("`framepred rollout` is not available yet in this version")
+    from framepred.cli.console import info, print_json, progress
+    from framepred.inference.loading import make_predictor
+    from framepred.inference.rollout import rollout_job
+
+    predictor = make_predictor(weights, model, routing, device)
+    result = rollout_job(
+        predictor, context, steps, output,
+        start=start, fps=fps, compare=compare, compare_output=compare_output,
+        progress=lambda items, total: progress(items, total=total, description="rolling out"),
+    )  # fmt: skip
+    if as_json:
+        print_json(result)
+        return
+    compared = f"; side by side with the truth in {result['compare']}" if result["compare"] else ""
+    info(f"wrote {steps} predicted frames to {output}{compared}")

@@ -18,24 +18,25 @@ def _read_url_list(source: str) -> list[str]:
         try:
             text = Path(source).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
-            raise DataError(f"{source}: cannot read the URL list ({error}); give a text file, one URL per line")
+            message = f"{source}: cannot read the URL list ({error}); give a text file, one URL per line"
+            raise DataError(message) from error
     return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
 
 
 def command(
     urls: list[str] = typer.Argument(None, help="Video or page URLs; - reads them from stdin."),
     out: Path = typer.Option(..., "--output", "-o", help="Frame tree to write (created or added to)."),
-    search: str = typer.Option(None, "--search", help='Search YouTube, e.g. "basketball highlights close up".'),
+    search: str = typer.Option(None, "--search", help='Search YouTube, e.g. "basketball dunk".'),
     max_videos: int = typer.Option(None, "--max-videos", help="Stop after N videos written (search: 10)."),
-    from_file: str = typer.Option(None, "--from-file", help="Read URLs from FILE, one per line (- for stdin)."),
+    from_file: str = typer.Option(None, "--from-file", help="Read URLs from FILE, one per line (- = stdin)."),
     max_duration: float = typer.Option(None, "--max-duration", help="Skip videos longer than S seconds."),
     min_duration: float = typer.Option(None, "--min-duration", help="Skip videos shorter than S seconds."),
     fps: float = typer.Option(None, "--fps", help="Extract frames at F per second (default: every frame)."),
     frames: int = typer.Option(None, "--frames", help="Keep the first K frames (fewer: skipped)."),
-    chunk: bool = typer.Option(False, "--chunk", help="Cut each video into K-frame sequences (needs --frames)."),
+    chunk: bool = typer.Option(False, "--chunk", help="Cut videos into K-frame sequences (see --frames)."),
     size: str = typer.Option(None, "--size", help="Resize frames to WIDTHxHEIGHT, e.g. 64x64."),
     split: str = typer.Option("train", "--split", help="Split the sequences go to."),
-    archive: Path = typer.Option(None, "--archive", help="Download archive (default OUT/scrape_archive.txt)."),
+    archive: Path = typer.Option(None, "--archive", help="Archive file (default OUT/scrape_archive.txt)."),
     timeout: float = typer.Option(30.0, "--timeout", help="Network timeout in seconds."),
     retries: int = typer.Option(3, "--retries", help="Retries of timeouts and 429/5xx, with back-off."),
     max_filesize: str = typer.Option("500M", "--max-filesize", help="Skip downloads larger than this."),
@@ -73,25 +74,31 @@ def command(
 
 
 def _summary(results: list, out: Path) -> None:
-    """The closing table on stderr: every video that did not simply succeed, then the counts."""
+    """The closing table on stderr: every video that did not simply succeed, then the counts.
+
+    With --quiet only the failures are listed (they are errors); skips and counts are left out.
+    """
+    from rich.markup import escape
     from rich.table import Table
 
     from framepred.cli.console import console, settings
 
-    counts = {status: sum(r.status == status for r in results) for status in ("ok", "skipped", "failed")}
-    frames = sum(r.frames for r in results)
-    if settings.verbosity < 0:
-        return
-    problems = [r for r in results if r.status != "ok"]
+    quiet = settings.verbosity < 0
+    problems = [r for r in results if r.status == "failed" or (r.status == "skipped" and not quiet)]
     if problems:
         table = Table(title="not scraped", title_justify="left", show_edge=False)
         for column in ("status", "url", "reason"):
             table.add_column(column, overflow="fold")
         for result in problems:
-            table.add_row(result.status, result.url, result.reason)
+            table.add_row(result.status, escape(result.url), escape(result.reason))
         console.print(table)
+    if quiet:
+        return
+    counts = {status: sum(r.status == status for r in results) for status in ("ok", "skipped", "failed")}
+    frames = sum(r.frames for r in results)
     console.print(
         f"scrape: {counts['ok']} ok ({frames} frames), {counts['skipped']} skipped, "
         f"{counts['failed']} failed -> {out}",
         soft_wrap=True,
+        markup=False,
     )

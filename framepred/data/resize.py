@@ -7,6 +7,10 @@ import numpy as np
 
 from framepred.errors import UsageError
 
+# Larger than any real video (8K is 7680x4320); a bigger request is a typo that would only fail
+# later, deep inside OpenCV, trying to allocate gigabytes per frame.
+MAX_SIDE = 16384
+
 
 def parse_size(text: str | None) -> tuple[int, int] | None:
     """Parse ``WxH`` (e.g. ``832x256``) into (width, height); None stays None."""
@@ -18,6 +22,8 @@ def parse_size(text: str | None) -> tuple[int, int] | None:
     width, height = (int(p) for p in parts)
     if width < 1 or height < 1:
         raise UsageError(f"--size {text!r} must have a positive width and height")
+    if width > MAX_SIDE or height > MAX_SIDE:
+        raise UsageError(f"--size {text!r} is too large; width and height are at most {MAX_SIDE}")
     return width, height
 
 

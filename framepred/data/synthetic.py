@@ -11,7 +11,7 @@ any number of workers.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -151,8 +151,9 @@ def prepare_synthetic(out: Path, config: SyntheticConfig = SyntheticConfig(), wo
             "index": index,
         }
         jobs.append(SequenceJob(split, f"seq{number:04d}", source))
+    options = {"source": "synthetic", **asdict(config)}
     summary = run_sequence_jobs(
-        jobs, out, _render_sequence, workers=workers, description="synthetic sequences"
+        jobs, out, _render_sequence, workers=workers, description="synthetic sequences", options=options
     )
     manifest = summarise_tree(
         out, source="synthetic", synthetic={"seed": config.seed, "frames": config.frames}

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -83,8 +85,16 @@ def discover_sequences(path: str | os.PathLike, split: str | None = None) -> lis
     path = Path(path)
     if not path.is_dir():
         raise DataError(f"{path}: no such folder; give a frame tree or a folder of frame folders")
-    if list_images(path):
-        return [Sequence(path.parent.name, path.name, path, list_images(path))]
+    images = list_images(path)
+    if images:
+        # Frame folders beside the images make it ambiguous; guessing "one sequence" would drop them.
+        folders = [f.name for f in _subfolders(path) if list_images(f)]
+        if folders:
+            raise DataError(
+                f"{path}: holds both images ({images[0].name}) and frame folders ({', '.join(folders[:3])}); "
+                "move the loose images into a folder of their own, or remove them"
+            )
+        return [Sequence(path.parent.name, path.name, path, images)]
     tree = FrameTree(path)
     if tree.splits():
         return tree.sequences(split)
@@ -98,11 +108,19 @@ def discover_sequences(path: str | os.PathLike, split: str | None = None) -> lis
 class SequenceWriter:
     """Write one sequence atomically: frames go to a hidden folder renamed into place on success.
 
-    All frames must share one size; ``source`` (a path) only improves error messages.
+    All frames must share one size; ``source`` (a path) only improves error messages. With
+    ``threads > 1`` frames are encoded in background threads (OpenCV releases the GIL), at most
+    ``2 * threads`` frames in flight, so one long video still uses every core.
     """
 
     def __init__(
-        self, root: str | os.PathLike, split: str, name: str, suffix: str = ".png", overwrite: bool = False
+        self,
+        root: str | os.PathLike,
+        split: str,
+        name: str,
+        suffix: str = ".png",
+        overwrite: bool = False,
+        threads: int = 1,
     ) -> None:
         if (
             not name
@@ -139,6 +157,28 @@ class SequenceWriter:
             raise DataError(
                 f"{self.final.parent}: cannot write there ({error.strerror}); choose a writable -o"
             ) from error
+        self._threads = threads
+        self._pool = ThreadPoolExecutor(threads) if threads > 1 else None
+        self._pending: deque[Future] = deque()
+
+    def _save(self, target: Path, rgb: np.ndarray) -> None:
+        try:
+            target.write_bytes(encode_image(rgb, self.suffix))
+        except OSError as error:  # a full disk or quota is the user's to fix, not a crash
+            message = f"{self.final}: cannot write its frames ({error.strerror})"
+            raise DataError(f"{message}; free disk space or choose another -o") from error
+
+    def _drain(self, keep: int = 0) -> None:
+        while len(self._pending) > keep:
+            self._pending.popleft().result()
+
+    def _stop_pool(self) -> None:
+        if self._pool is not None:
+            for future in self._pending:
+                future.cancel()
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        self._pending.clear()
 
     def write(self, rgb: np.ndarray, source: str | os.PathLike | None = None) -> Path:
         check_rgb(rgb)
@@ -152,11 +192,21 @@ class SequenceWriter:
                 f"{self.size[0]}x{self.size[1]}; resize them to one size (e.g. --size WxH)"
             )
         target = self.temp / f"{self.count:06d}{self.suffix}"
-        target.write_bytes(encode_image(rgb, self.suffix))
+        if self._pool is None:
+            self._save(target, rgb)
+        else:
+            self._pending.append(self._pool.submit(self._save, target, rgb))
+            self._drain(keep=2 * self._threads)
         self.count += 1
         return target
 
     def commit(self) -> Path:
+        try:
+            self._drain()
+        except BaseException:
+            self.abort()
+            raise
+        self._stop_pool()
         if self.count == 0:
             self.abort()
             raise DataError(f"{self.final}: no frames were written, so the sequence was not created")
@@ -170,6 +220,7 @@ class SequenceWriter:
         return self.final
 
     def abort(self) -> None:
+        self._stop_pool()
         shutil.rmtree(self.temp, ignore_errors=True)
 
     def __enter__(self) -> SequenceWriter:
@@ -185,6 +236,8 @@ class SequenceWriter:
 def ensure_output_folder(path: str | os.PathLike) -> Path:
     """Create an output folder (and parents), or fail with a line that says why and what to do."""
     path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise DataError(f"{path}: is a file, not a folder; choose another -o")
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -196,15 +249,36 @@ def ensure_output_folder(path: str | os.PathLike) -> Path:
     return path
 
 
+def _writer_alive(temp_name: str) -> bool:
+    """Whether the process that owns a hidden temporary folder (``.NAME.partial-PID-...``) still runs."""
+    try:
+        pid = int(temp_name.rsplit(".partial-", 1)[1].split("-", 1)[0])
+    except (IndexError, ValueError):
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def remove_stale_partials(root: str | os.PathLike) -> int:
-    """Delete hidden temporary folders left by killed writers; returns how many were removed."""
+    """Delete hidden temporary folders left by killed writers; returns how many were removed.
+
+    Folders whose writer process is still alive (another run into the same tree) are left alone.
+    """
     removed = 0
     root = Path(root)
     if not root.is_dir():
         return 0
     for split in [root, *(p for p in root.iterdir() if p.is_dir() and not is_hidden(p))]:
         for entry in split.iterdir():
-            if entry.is_dir() and is_hidden(entry) and ".partial-" in entry.name:
+            stale = entry.is_dir() and is_hidden(entry) and ".partial-" in entry.name
+            if stale and not _writer_alive(entry.name):
                 shutil.rmtree(entry, ignore_errors=True)
                 removed += 1
     return removed
@@ -228,7 +302,12 @@ def read_manifest(root: str | os.PathLike) -> dict[str, Any]:
 
 def write_manifest(root: str | os.PathLike, manifest: dict[str, Any]) -> Path:
     path = Path(root) / MANIFEST_NAME
-    write_text_atomic(path, json.dumps(manifest, indent=2, sort_keys=False) + "\n")
+    try:
+        write_text_atomic(path, json.dumps(manifest, indent=2, sort_keys=False) + "\n")
+    except OSError as error:
+        raise DataError(
+            f"{path}: cannot write ({error.strerror}); free disk space or choose another -o"
+        ) from error
     return path
 
 

@@ -10,9 +10,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
-def temporary_sibling(path: Path, kind: str = "tmp") -> Path:
-    """A hidden, unique name in the same folder as ``path`` (same file system, so rename is atomic)."""
-    return path.with_name(f".{path.name}.{kind}-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+def temporary_sibling(path: Path, kind: str = "tmp", suffix: str = "") -> Path:
+    """A hidden, unique name in the same folder as ``path`` (same file system, so rename is atomic).
+
+    ``suffix`` is appended after the unique part, for writers that pick a format by extension.
+    """
+    return path.with_name(f".{path.name}.{kind}-{os.getpid()}-{uuid.uuid4().hex[:8]}{suffix}")
 
 
 @contextmanager
@@ -22,7 +25,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     The temporary name keeps the real suffix, so writers that pick a format by extension still work.
     """
     final = Path(path)
-    temp = temporary_sibling(final).with_suffix(f".partial{final.suffix}")
+    temp = temporary_sibling(final, "partial", final.suffix)
     try:
         yield temp
         os.replace(temp, final)

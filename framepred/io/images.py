@@ -18,6 +18,10 @@ from framepred.io.paths import IMAGE_SUFFIXES, is_hidden, natural_key
 
 _WRITE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
 
+# OpenCV warns on stderr about files it cannot fully decode ("PNG input buffer is incomplete") just
+# before framepred's own one-line error about the same file; keep only OpenCV's errors.
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+
 
 def to_uint8_rgb(image: np.ndarray, source: str = "image") -> np.ndarray:
     """Convert an OpenCV-decoded array (gray, BGR, BGRA; 8/16-bit or float) to uint8 RGB."""

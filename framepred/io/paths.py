@@ -13,7 +13,7 @@ _DIGITS = re.compile(r"(\d+)")
 
 def natural_key(text: str) -> tuple:
     """Sort key that orders embedded numbers by value: ``frame2`` before ``frame10``."""
-    parts = tuple((0, int(p), "") if p.isdigit() else (1, 0, p.lower()) for p in _DIGITS.split(text) if p)
+    parts = tuple((0, int(p), "") if p.isdecimal() else (1, 0, p.lower()) for p in _DIGITS.split(text) if p)
     return parts, text  # the exact text only breaks ties (e.g. case)
 
 

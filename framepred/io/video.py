@@ -23,6 +23,10 @@ from framepred.io.paths import VIDEO_SUFFIXES
 
 WRITE_SUFFIXES = (".mp4", ".gif")
 
+# The FFmpeg inside OpenCV prints decoder complaints ("[h264 @ 0x...] Invalid NAL unit size") straight
+# to stderr; framepred reports a bad video itself in one line, so silence it unless the user set a level.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+
 
 def is_video_file(path: str | os.PathLike) -> bool:
     path = Path(path)
@@ -119,14 +123,16 @@ class VideoWriter:
             raise DataError(f"{self.path}: folder {self.path.parent} does not exist; create it first")
         self.fps = fps
         self.crf = quality_crf
-        self.temp = temporary_sibling(self.path).with_suffix(f".partial{self.suffix}")
+        self.temp = temporary_sibling(self.path, "partial", self.suffix)
         self.frames_written = 0
         self._size: tuple[int, int] | None = None
         self._process: subprocess.Popen | None = None
 
     def _start(self, width: int, height: int) -> None:
-        # yuv420p needs even sizes: pad odd ones by one replicated pixel instead of failing.
-        out_w, out_h = width + width % 2, height + height % 2
+        # yuv420p mp4 needs even sizes: pad odd ones by one replicated pixel instead of failing.
+        # GIF takes any size, so it keeps the frames' own.
+        even = self.suffix == ".mp4"
+        out_w, out_h = (width + width % 2, height + height % 2) if even else (width, height)
         self._padding = (out_w - width, out_h - height)
         head = [_ffmpeg(), "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24"]
         head += ["-s", f"{out_w}x{out_h}", "-r", f"{self.fps}", "-i", "-"]

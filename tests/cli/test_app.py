@@ -103,3 +103,54 @@ def test_unwritable_output_file_in_place_of_folder_is_exit_2(tmp_path: Path) -> 
     )
     assert result.exit_code == 2, result.output
     assert "blocker" in result.stderr
+
+
+def test_brackets_in_paths_are_printed_as_they_are(tmp_path: Path) -> None:
+    # Rich markup used to eat "[video]" from the named file, or crash with a traceback on "[/b]".
+    for name in ("my [video].mp4", "a[/b].mp4"):
+        result = runner.invoke(app, ["prepare", "videos", str(tmp_path / name), "-o", str(tmp_path / "o")])
+        assert result.exit_code == 2 and "Traceback" not in result.stderr
+        assert name in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    out = tmp_path / "data [v2]"
+    args = ["prepare", "synthetic", "-o", str(out), "--train", "1", "--test", "0", "--frames", "3"]
+    result = runner.invoke(app, [*args, "--size", "16x16"])
+    assert result.exit_code == 0 and "data [v2]" in result.stderr
+
+
+def test_long_paths_stay_on_one_line_in_logs(tmp_path: Path) -> None:
+    # Off a terminal rich wrapped info lines at 80 columns, cutting paths in two in every log.
+    out = tmp_path / ("a_rather_long_folder_name_" * 4) / "frames"
+    args = ["prepare", "synthetic", "-o", str(out), "--train", "1", "--test", "0", "--frames", "3"]
+    result = runner.invoke(app, [*args, "--size", "16x16"])
+    assert result.exit_code == 0 and str(out) in result.stderr
+
+
+def test_a_full_disk_is_one_line_and_leaves_no_sequence(tmp_path: Path) -> None:
+    # A file-size limit makes the kernel refuse writes (EFBIG) as a full disk does (ENOSPC); both
+    # used to end in an OSError traceback from the frame writer.
+    out = tmp_path / "out"
+    code = (
+        "import resource, signal, sys\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (4000, 4000))\n"
+        "from framepred.cli.app import main\n"
+        f"sys.argv = ['framepred', 'prepare', 'synthetic', '-o', {str(out)!r}, '--train', '1']\n"
+        "main()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cannot write" in lines[0] and "Traceback" not in result.stderr
+    assert not (out / "train" / "seq0000").exists()
+
+
+def test_closed_stdout_pipe_is_quiet(tmp_path: Path) -> None:
+    script = (
+        "import sys; from framepred.cli.app import main\n"
+        f"sys.argv = ['framepred', 'prepare', 'synthetic', '-o', {str(tmp_path)!r}, '--train', '1',"
+        " '--test', '0', '--frames', '3', '--size', '16x16', '--json']\nmain()"
+    )
+    process = subprocess.run(
+        f'{sys.executable} -c "{script}" | head -c 0', shell=True, capture_output=True, text=True
+    )
+    assert "Traceback" not in process.stderr

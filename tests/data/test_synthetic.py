@@ -2,9 +2,11 @@ import hashlib
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from framepred.data.synthetic import SyntheticConfig, prepare_synthetic
 from framepred.data.tree import FrameTree
+from framepred.errors import UsageError
 
 
 def tree_digest(root: Path) -> str:
@@ -47,3 +49,12 @@ def test_frames_move_enough_that_copy_last_is_poor(tmp_path: Path) -> None:
     psnr_copy_last = 10 * np.log10(1 / np.mean(errors))
     # Real driving footage gives copy-last around 20-30 dB; the synthetic set must be at least as hard.
     assert psnr_copy_last < 28
+
+
+def test_rerun_with_other_options_is_refused_not_silently_skipped(tmp_path: Path) -> None:
+    # It used to say "all 5 sequences already prepared; nothing to do" and keep the old frames.
+    prepare_synthetic(tmp_path, SMALL)
+    for change in ({"seed": 8}, {"width": 64}):
+        with pytest.raises(UsageError, match="use the same options"):
+            prepare_synthetic(tmp_path, SyntheticConfig(**{**SMALL.__dict__, **change}))
+    assert prepare_synthetic(tmp_path, SMALL).skipped == 5

@@ -99,6 +99,18 @@ def test_discover_accepts_tree_split_and_frame_folder(tmp_path: Path) -> None:
         discover_sequences(tmp_path / "empty")
 
 
+def test_loose_images_beside_frame_folders_are_refused(tmp_path: Path) -> None:
+    # One stray cover.jpg used to turn a folder of frame folders into a single one-frame sequence.
+    for name in ("judo", "walk"):
+        with SequenceWriter(tmp_path / "data", "x", name) as writer:
+            writer.write(random_frames(1)[0])
+    write_image(tmp_path / "data" / "x" / "cover.jpg", random_frames(1)[0])
+    with pytest.raises(
+        DataError, match=r"x: holds both images \(cover.jpg\) and frame folders \(judo, walk\)"
+    ):
+        discover_sequences(tmp_path / "data" / "x")
+
+
 def test_manifest_round_trip_and_summary(tmp_path: Path) -> None:
     with SequenceWriter(tmp_path, "test", "a") as writer:
         for frame in random_frames(2, height=6, width=10):
@@ -128,3 +140,28 @@ def test_existing_sequence_is_not_overwritten_by_default(tmp_path: Path) -> None
         writer.write(random_frames(2)[1])
     assert time.monotonic() - started < 5
     assert len(FrameTree(tmp_path).sequences()[0]) == 1
+
+
+def test_partials_of_a_live_writer_are_kept(tmp_path: Path) -> None:
+    writer = SequenceWriter(tmp_path, "train", "live")
+    writer.write(random_frames(1)[0])
+    assert remove_stale_partials(tmp_path) == 0
+    writer.commit()
+    assert len(FrameTree(tmp_path).sequences()) == 1
+
+
+def test_threaded_writer_gives_the_same_files(tmp_path: Path) -> None:
+    frames = random_frames(9, seed=5)
+    for threads, name in [(1, "serial"), (3, "threaded")]:
+        with SequenceWriter(tmp_path, "train", name, threads=threads) as writer:
+            for frame in frames:
+                writer.write(frame)
+    serial, threaded = sorted(FrameTree(tmp_path).sequences(), key=lambda s: s.name)
+    assert [p.read_bytes() for p in serial.frames] == [p.read_bytes() for p in threaded.frames]
+
+
+def test_threaded_writer_failure_leaves_nothing(tmp_path: Path) -> None:
+    with pytest.raises(DataError), SequenceWriter(tmp_path, "train", "a", threads=2) as writer:
+        writer.write(np.zeros((8, 8, 3), np.uint8))
+        writer.write(np.zeros((8, 9, 3), np.uint8))
+    assert list((tmp_path / "train").iterdir()) == []

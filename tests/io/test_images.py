@@ -79,6 +79,22 @@ def test_natural_sort() -> None:
     assert sorted(names, key=natural_key) == ["frame1.png", "frame2.png", "Frame3.png", "frame10.png"]
 
 
+def test_truncated_png_is_our_one_error_without_opencv_warnings(tmp_path: Path, capfd) -> None:
+    # OpenCV used to print "[ WARN:0@0.2] ... PNG input buffer is incomplete" before our error line.
+    rgb = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    write_image(tmp_path / "whole.png", rgb)
+    (tmp_path / "cut.png").write_bytes((tmp_path / "whole.png").read_bytes()[:2000])
+    capfd.readouterr()
+    with pytest.raises(DataError, match="cut.png: not a readable image"):
+        read_image(tmp_path / "cut.png")
+    assert capfd.readouterr().err == ""
+
+
+def test_natural_sort_survives_superscript_digits() -> None:
+    # "²" counts as a digit for str.isdigit() but not for int(): a folder "room1²" crashed the sort.
+    assert sorted(["room1²", "room10", "room2"], key=natural_key) == ["room1²", "room2", "room10"]
+
+
 def test_list_images_is_natural_and_skips_hidden_and_other_files(tmp_path: Path) -> None:
     for name in ["img10.png", "img2.jpg", ".hidden.png", "notes.txt", "img1.PNG"]:
         (tmp_path / name).write_bytes(b"x")

@@ -40,6 +40,14 @@ def test_gif_is_written_and_readable(tmp_path: Path) -> None:
     assert iio.imread(path, index=None).shape[0] == 5
 
 
+def test_gif_keeps_an_odd_frame_size(tmp_path: Path) -> None:
+    # GIF has no even-size rule: padding it (as yuv420p mp4 needs) changed 41x31 frames to 42x32.
+    path = tmp_path / "odd.gif"
+    write_video(path, smooth_frames(3, 31, 41), fps=5)
+    back = read_video(path)
+    assert len(back) == 3 and back[0].shape == (31, 41, 3)
+
+
 def test_failed_writer_leaves_nothing(tmp_path: Path) -> None:
     path = tmp_path / "clip.mp4"
     with pytest.raises(RuntimeError), VideoWriter(path, fps=5) as writer:

@@ -36,11 +36,14 @@ def prepare_frames(
     sequences = discover_sequences(source)
     is_tree = not list_images(source) and bool(FrameTree(source).splits())
     splits = [s.split if is_tree else split for s in sequences]
-    names = sequence_names([s.name for s in sequences])
-    jobs = [
-        SequenceJob(split_name, name, {"path": str(seq.path), "size": size})
-        for seq, split_name, name in zip(sequences, splits, names)
-    ]
-    summary = run_sequence_jobs(jobs, out, folder_frames, workers=workers, description="folders")
+    jobs = []
+    for split_name in dict.fromkeys(splits):  # names need only be unique within their split
+        group = [seq for seq, seq_split in zip(sequences, splits) if seq_split == split_name]
+        for seq, name in zip(group, sequence_names([seq.name for seq in group])):
+            jobs.append(SequenceJob(split_name, name, {"path": str(seq.path), "size": size}))
+    options = {"source": "frames", "size": size}
+    summary = run_sequence_jobs(
+        jobs, out, folder_frames, workers=workers, description="folders", options=options
+    )
     write_manifest(out, summarise_tree(out, source="frames", inputs=[str(source)]))
     return summary

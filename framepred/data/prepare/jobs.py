@@ -8,7 +8,9 @@ the number of workers.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
+import shutil
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
@@ -18,7 +20,14 @@ from typing import Any
 
 import numpy as np
 
-from framepred.data.tree import SequenceWriter, ensure_output_folder, remove_stale_partials
+from framepred.data.tree import FrameTree, SequenceWriter, ensure_output_folder, remove_stale_partials
+from framepred.errors import DataError, UsageError
+from framepred.io.atomic import write_text_atomic
+
+# The options an output folder is being prepared with (the same hidden file the data-set preparations
+# keep): sequences are skipped by name, so a run with another --size, --fps or --seed must be refused,
+# not allowed to skip the old sequences and mix two kinds of frames in one tree.
+OPTIONS_NAME = ".framepred-prepare.json"
 
 # A producer turns a job's ``source`` into frames: (uint8 RGB array, where it came from) pairs.
 Producer = Callable[[Any], Iterable[tuple[np.ndarray, str]]]
@@ -44,8 +53,8 @@ class JobSummary:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
 
 
-def _run_one(out: Path, job: SequenceJob, produce: Producer, suffix: str) -> int:
-    with SequenceWriter(out, job.split, job.name, suffix=suffix) as writer:
+def _run_one(out: Path, job: SequenceJob, produce: Producer, suffix: str, threads: int = 1) -> int:
+    with SequenceWriter(out, job.split, job.name, suffix=suffix, threads=threads) as writer:
         for rgb, source in produce(job.source):
             writer.write(rgb, source)
     return writer.count
@@ -58,11 +67,36 @@ def run_sequence_jobs(
     workers: int = 1,
     description: str = "sequences",
     suffix: str = ".png",
+    options: dict[str, Any] | None = None,
 ) -> JobSummary:
-    """Write every job's sequence under ``out``; complete ones already there are skipped."""
+    """Write every job's sequence under ``out``; complete ones already there are skipped.
+
+    ``options`` (JSON-able: the source kind and what changes the pixels) must match those of the
+    run that made the sequences already in ``out``.
+    """
+    created = not Path(out).exists()
+    out = ensure_output_folder(out)
+    try:
+        return _run_jobs(jobs, out, produce, workers, description, suffix, options)
+    except BaseException:
+        if created:  # a failed first run leaves no empty tree behind that looks prepared
+            _remove_if_empty(out)
+        raise
+
+
+def _run_jobs(
+    jobs: list[SequenceJob],
+    out: Path,
+    produce: Producer,
+    workers: int,
+    description: str,
+    suffix: str,
+    options: dict[str, Any] | None,
+) -> JobSummary:
     from framepred.cli.console import progress  # console only formats; no heavy imports
 
-    out = ensure_output_folder(out)
+    if options is not None:
+        check_options(out, options)
     remove_stale_partials(out)
     summary = JobSummary()
     todo = []
@@ -73,8 +107,9 @@ def run_sequence_jobs(
             todo.append(job)
     start = time.monotonic()
     if workers <= 1 or len(todo) <= 1:
+        # With fewer sequences than workers, the workers encode frames of one sequence in threads.
         for job in progress(todo, description=description):
-            summary.frames += _run_one(out, job, produce, suffix)
+            summary.frames += _run_one(out, job, produce, suffix, threads=workers)
             summary.written += 1
     else:
         context = multiprocessing.get_context("spawn")
@@ -93,6 +128,29 @@ def run_sequence_jobs(
     summary.seconds = time.monotonic() - start
     summary.sequences = [f"{job.split}/{job.name}" for job in jobs]
     return summary
+
+
+def _remove_if_empty(out: Path) -> None:
+    """Delete ``out`` when it holds only empty folders and the options file (nothing anyone wrote)."""
+    if all(path.is_dir() or path == out / OPTIONS_NAME for path in out.rglob("*")):
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def check_options(out: Path, options: dict[str, Any]) -> None:
+    """Refuse ``options`` other than those ``out``'s sequences were made with; then record them."""
+    options = json.loads(json.dumps(options))  # tuples become lists, as they come back from the file
+    path = out / OPTIONS_NAME
+    if path.is_file():
+        try:
+            recorded = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise DataError(f"{path}: unreadable ({error}); delete it to start the output afresh") from error
+        if recorded != options and FrameTree(out).splits():
+            raise UsageError(
+                f"{out}: was prepared with {recorded} but this run asks for {options}; "
+                "use the same options to add to it, or another -o"
+            )
+    write_text_atomic(path, json.dumps(options) + "\n")
 
 
 def _as_completed_failfast(futures: list) -> Iterable:

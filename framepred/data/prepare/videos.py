@@ -48,7 +48,7 @@ def sequence_names(stems: list[str]) -> list[str]:
     names: list[str] = []
     seen: dict[str, int] = {}
     for stem in stems:
-        base = re.sub(r"[^A-Za-z0-9_.-]+", "_", stem).strip("._") or "sequence"
+        base = re.sub(r"[^\w.-]+", "_", stem).strip("._") or "sequence"
         seen[base] = seen.get(base, 0) + 1
         names.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
     return names
@@ -94,7 +94,7 @@ def prepare_videos(
     workers: int = 1,
 ) -> JobSummary:
     """Turn videos into sequences of the frame tree under ``out`` and (re)write its manifest."""
-    if fps is not None and fps <= 0:
+    if fps is not None and not fps > 0:  # written so that NaN is refused too
         raise UsageError(f"--fps must be positive, got {fps}")
     videos = find_videos(inputs)
     for video in videos:  # open each once up front: unreadable files fail before anything is written
@@ -103,6 +103,9 @@ def prepare_videos(
         SequenceJob(split, name, {"path": str(video), "fps": fps, "size": size})
         for video, name in zip(videos, sequence_names([v.stem for v in videos]))
     ]
-    summary = run_sequence_jobs(jobs, out, video_frames, workers=workers, description="videos")
+    options = {"source": "videos", "size": size, "fps": fps}
+    summary = run_sequence_jobs(
+        jobs, out, video_frames, workers=workers, description="videos", options=options
+    )
     write_manifest(out, summarise_tree(out, source="videos", inputs=[str(v) for v in videos]))
     return summary

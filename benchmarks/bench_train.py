@@ -1,0 +1,135 @@
+"""Training throughput of DMVFN: optimiser steps per second and peak memory, fp32 vs mixed precision.
+
+One step is what ``framepred train dmvfn`` does per triplet: the 9-output training forward, the
+Laplacian loss over every output (plus VGG19 when its weights are on disk), backward, AdamW. Inputs
+are random 256x256 crops (the official size) already on the device, so data loading is not measured.
+Each configuration runs in its own process so peak memory is its own.
+
+    python benchmarks/bench_train.py                       # CPU: batch 2, fp32 and bf16
+    python benchmarks/bench_train.py --device cuda          # GPU: batch 8, fp32, bf16, fp16 (+ --compile)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+
+
+def measure(
+    device: str, batch: int, crop: int, amp: str, compile_model: bool, steps: int, warmup: int
+) -> dict:
+    import resource
+
+    import torch
+
+    from framepred.tasks import create_task
+
+    torch.manual_seed(0)
+    task = create_task("dmvfn", crop=crop, perceptual=True)
+    try:
+        task.setup(torch.device(device))
+    except Exception:  # no VGG19 file here: measure without the perceptual term
+        task = create_task("dmvfn", crop=crop, perceptual=False)
+        task.setup(torch.device(device))
+    model = task.build_model().to(device)
+    optimizer = task.configure_optimizer(model)
+    forward = torch.compile(model) if compile_model else model
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(amp)
+    scaler = torch.amp.GradScaler(device.split(":")[0], enabled=amp == "fp16")
+    inputs = torch.rand(batch, 9, crop, crop, device=device)
+
+    def step() -> None:
+        with torch.autocast(device.split(":")[0], dtype=dtype, enabled=dtype is not None):
+            loss, _ = task.loss(forward, inputs)
+        optimizer.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+
+    cuda = device.startswith("cuda")
+    for _ in range(warmup):
+        step()
+    if cuda:
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    if cuda:
+        torch.cuda.synchronize()
+    elapsed = time.perf_counter() - start
+    if cuda:
+        peak_mb = torch.cuda.max_memory_allocated() / 2**20
+    else:
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # process peak RSS (KiB on Linux)
+    return {
+        "steps_per_s": steps / elapsed,
+        "peak_mb": peak_mb,
+        "perceptual": task.vgg is not None,
+        "threads": torch.get_num_threads(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--batch", type=int, default=None, help="default: 8 on CUDA, 2 on the CPU")
+    parser.add_argument("--crop", type=int, default=256)
+    parser.add_argument("--steps", type=int, default=None, help="timed steps (default: 20 CUDA, 3 CPU)")
+    parser.add_argument("--compile", action="store_true", help="also measure torch.compile")
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one configuration, print JSON
+    args = parser.parse_args()
+    cuda = args.device.startswith("cuda")
+    batch = args.batch or (8 if cuda else 2)
+    steps = args.steps or (20 if cuda else 3)
+    if args.one:
+        amp, compiled = args.one.split(",")
+        result = measure(args.device, batch, args.crop, amp, compiled == "1", steps, 3 if cuda else 1)
+        print(json.dumps(result))
+        return
+    configs = [("none", "0"), ("bf16", "0")] + ([("fp16", "0")] if cuda else [])
+    if args.compile:
+        configs += [("none", "1"), ("bf16", "1")]
+    rows = []
+    for amp, compiled in configs:
+        command = [
+            sys.executable,
+            __file__,
+            "--device",
+            args.device,
+            "--batch",
+            str(batch),
+            "--crop",
+            str(args.crop),
+        ]
+        command += ["--steps", str(steps), "--one", f"{amp},{compiled}"]
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode != 0:
+            rows.append((amp, compiled, None, done.stderr.strip().splitlines()[-1]))
+            continue
+        rows.append((amp, compiled, json.loads(done.stdout.strip().splitlines()[-1]), ""))
+    base = next((r[2]["steps_per_s"] for r in rows if r[2] and r[0] == "none" and r[1] == "0"), None)
+    memory = "peak CUDA MiB" if cuda else "peak RSS MiB"
+    print(
+        f"DMVFN training step, {args.device}, batch {batch}, {args.crop}x{args.crop} crops, "
+        f"{steps} timed steps"
+    )
+    print(f"| precision | compile | steps/s | x fp32 | {memory} | VGG term |")
+    print("|---|---|---|---|---|---|")
+    for amp, compiled, result, error in rows:
+        name = "fp32" if amp == "none" else f"{amp} AMP"
+        if result is None:
+            print(f"| {name} | {'yes' if compiled == '1' else 'no'} | failed: {error} | | | |")
+            continue
+        speed = result["steps_per_s"]
+        ratio = f"{speed / base:.2f}" if base else "-"
+        vgg = "yes" if result["perceptual"] else "no (weights absent)"
+        compiled_text = "yes" if compiled == "1" else "no"
+        print(f"| {name} | {compiled_text} | {speed:.3f} | {ratio} | {result['peak_mb']:.0f} | {vgg} |")
+
+
+if __name__ == "__main__":
+    main()

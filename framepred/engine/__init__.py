@@ -1,0 +1,1 @@
+"""The model-agnostic training engine: loop, devices, precision, distribution, checkpoints, logging."""

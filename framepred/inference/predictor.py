@@ -1,0 +1,131 @@
+"""Predictor: run any registered model on ordinary frames.
+
+Users give and get uint8 H x W x 3 RGB arrays of any size. The Predictor converts them to float
+tensors, swaps to BGR when the weights expect it (official DMVFN releases), pads by edge replication
+to the model's size multiple and crops back, runs in ``torch.inference_mode`` with channels_last
+tensors, and rounds back to uint8. This is the only place that thinks about colour order.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from framepred.engine.device import resolve_device
+from framepred.errors import DataError, UsageError
+from framepred.models.checkpoint import COLOUR_ORDERS, load_model
+from framepred.models.registry import create_model
+
+
+class Predictor:
+    def __init__(
+        self, model: nn.Module, colour_order: str = "RGB", device: str | torch.device = "cpu"
+    ) -> None:
+        if colour_order not in COLOUR_ORDERS:
+            raise UsageError(f"colour order must be RGB or BGR, got {colour_order!r}")
+        self.device = resolve_device(device)
+        self.colour_order = colour_order
+        self.model = model.eval().to(self.device)
+        # Convolutions on CPU (oneDNN) and GPU (cuDNN) are faster on NHWC tensors.
+        self.model.to(memory_format=torch.channels_last)
+
+    @classmethod
+    def from_checkpoint(
+        cls, path: str | os.PathLike, device: str | torch.device = "auto", routing: str | None = None
+    ) -> Predictor:
+        """Load a framepred or official checkpoint; ``routing`` overrides DMVFN's routing mode."""
+        overrides = {} if routing is None else {"routing": routing}
+        loaded = load_model(path, device="cpu", **overrides)
+        return cls(loaded.model, loaded.colour_order, device)
+
+    @classmethod
+    def from_name(cls, name: str, device: str | torch.device = "auto", **config: Any) -> Predictor:
+        """A model built from the registry with its default (untrained) weights, e.g. ``copy-last``."""
+        return cls(create_model(name, **config), "RGB", device)
+
+    @property
+    def context_frames(self) -> int:
+        return int(self.model.context_frames)
+
+    # ---- float tensors ----------------------------------------------------------------------------
+
+    def predict_batch(self, context: torch.Tensor) -> torch.Tensor:
+        """``B x T x 3 x H x W`` RGB floats in [0, 1] (oldest first, any size, any device) ->
+        the next frames ``B x 3 x H x W``, on the input's device."""
+        with torch.inference_mode():
+            return self._predict_float(context).to(context.device)
+
+    def _predict_float(self, context: torch.Tensor) -> torch.Tensor:
+        if context.dim() != 5 or context.shape[2] != 3:
+            raise DataError(f"expected context frames B x T x 3 x H x W, got shape {tuple(context.shape)}")
+        batch, frames, _, height, width = context.shape
+        if frames != self.context_frames:
+            raise DataError(f"this model reads {self.context_frames} context frames, got {frames}")
+        frames_4d = context.to(self.device, torch.float32).reshape(batch * frames, 3, height, width)
+        if self.colour_order == "BGR":
+            frames_4d = frames_4d.flip(1)
+        multiple = int(self.model.size_multiple)
+        pad_bottom, pad_right = -height % multiple, -width % multiple
+        if pad_bottom or pad_right:
+            frames_4d = F.pad(frames_4d, (0, pad_right, 0, pad_bottom), mode="replicate")
+        frames_4d = frames_4d.contiguous(memory_format=torch.channels_last)
+        padded = frames_4d.view(batch, frames, 3, height + pad_bottom, width + pad_right)
+        prediction = self.model.predict(padded)[..., :height, :width]
+        if self.colour_order == "BGR":
+            prediction = prediction.flip(1)
+        return prediction.clamp(0.0, 1.0)
+
+    # ---- uint8 RGB images ----------------------------------------------------------------------------
+
+    def predict(self, frames: Sequence[np.ndarray]) -> np.ndarray:
+        """The next frame after ``frames`` (uint8 H x W x 3 RGB, oldest first; the last
+        ``context_frames`` are used)."""
+        context = self._context(frames)
+        with torch.inference_mode():
+            return to_uint8(self._predict_float(context)[0])
+
+    def rollout(self, frames: Sequence[np.ndarray], steps: int) -> Iterator[np.ndarray]:
+        """Yield ``steps`` future frames one at a time; each prediction becomes the newest context
+        frame, kept in float (never rounded to uint8) between steps."""
+        if steps < 1:
+            raise UsageError(f"steps must be at least 1, got {steps}")
+        context = self._context(frames)
+        for _ in range(steps):
+            with torch.inference_mode():
+                prediction = self._predict_float(context)
+                context = torch.cat([context[:, 1:], prediction[:, None]], 1)
+                frame = to_uint8(prediction[0])
+            yield frame
+
+    def _context(self, frames: Sequence[np.ndarray] | Iterable[np.ndarray]) -> torch.Tensor:
+        frames = list(frames)
+        if len(frames) < self.context_frames:
+            raise DataError(f"need at least {self.context_frames} context frames, got {len(frames)}")
+        frames = frames[-self.context_frames :]
+        shapes = {np.shape(frame) for frame in frames}
+        if len(shapes) != 1:
+            raise DataError(f"context frames differ in size: {sorted(shapes)}; resize them to one size first")
+        for frame in frames:
+            if (
+                not isinstance(frame, np.ndarray)
+                or frame.dtype != np.uint8
+                or frame.ndim != 3
+                or frame.shape[2] != 3
+            ):
+                raise DataError(
+                    f"expected uint8 H x W x 3 RGB frames, got {getattr(frame, 'dtype', type(frame))} "
+                    f"of shape {np.shape(frame)}"
+                )
+        stacked = torch.from_numpy(np.stack(frames)).to(self.device)  # T x H x W x 3
+        return (stacked.permute(0, 3, 1, 2).float() / 255.0)[None]
+
+
+def to_uint8(frame: torch.Tensor) -> np.ndarray:
+    """``3 x H x W`` float in [0, 1] -> uint8 H x W x 3 (rounded to nearest)."""
+    return frame.mul(255.0).round().clamp(0, 255).to(torch.uint8).permute(1, 2, 0).cpu().numpy()

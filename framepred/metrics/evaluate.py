@@ -1,0 +1,263 @@
+"""Evaluation: score a model (and baselines) on a frame tree per horizon, or compare two image folders.
+
+:func:`evaluate_tree` runs a Predictor recursively over the protocol's windows (see
+:mod:`framepred.metrics.protocols`), in batches, on any device; :func:`evaluate_folders` compares
+same-named frames of a prediction folder and a ground-truth folder. Both return one JSON-ready dict:
+``per_step``, ``cumulative``, ``mean``, ``count``, ``settings`` and ``warnings`` (plus ``baselines``
+with the same summaries per baseline).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from framepred.data.tree import FrameTree
+from framepred.errors import DataError, UsageError
+from framepred.io.images import list_images
+from framepred.metrics.aggregate import StepAccumulator
+from framepred.metrics.frames import FrameCache, batches_of_equal_size, stack_same_size
+from framepred.metrics.protocols import Window, select_windows
+from framepred.metrics.suite import MetricSuite
+
+Progress = Callable[[Iterable[Any], int], Iterable[Any]]
+
+
+def _no_progress(iterable: Iterable[Any], total: int) -> Iterable[Any]:
+    return iterable
+
+
+def _to_tensor(frames: np.ndarray, device: torch.device) -> torch.Tensor:
+    """``... x H x W x 3`` uint8 -> ``... x 3 x H x W`` floats in [0, 1] on ``device``."""
+    tensor = torch.from_numpy(frames).to(device)
+    return tensor.movedim(-1, -3).float().div_(255.0)
+
+
+def _load_predictor(weights: str | os.PathLike | None, model: str | None, device: torch.device) -> Any:
+    from framepred.inference import Predictor
+
+    if (weights is None) == (model is None):
+        raise UsageError("give exactly one of --weights CKPT or --model NAME (e.g. --model copy-last)")
+    if weights is not None:
+        return Predictor.from_checkpoint(weights, device=device)
+    return Predictor.from_name(model, device=device)
+
+
+def _model_label(weights: str | os.PathLike | None, model: str | None) -> str:
+    return model if model is not None else Path(weights).name
+
+
+def evaluate_tree(
+    data: str | os.PathLike,
+    *,
+    weights: str | os.PathLike | None = None,
+    model: str | None = None,
+    split: str | None = "test",
+    protocol: str = "dmvfn",
+    steps: int | None = None,
+    metrics: str | Sequence[str] | None = None,
+    device: str = "auto",
+    limit: int | None = None,
+    batch_size: int = 4,
+    baselines: Sequence[str] = (),
+    lpips_weights: str | os.PathLike | None = None,
+    bgr_lpips: bool = False,
+    seed: int = 0,
+    progress: Progress = _no_progress,
+) -> dict[str, Any]:
+    """Score ``weights`` (a checkpoint) or ``model`` (a registry name) on a frame tree, per step."""
+    from framepred.engine.device import resolve_device
+
+    if batch_size < 1:
+        raise UsageError(f"--batch-size must be at least 1, got {batch_size}")
+    torch_device = resolve_device(device)
+    torch.manual_seed(seed)  # DMVFN's routing is stochastic at test time
+    tree = FrameTree(data)
+    sequences = tree.sequences(split)
+    if not sequences:
+        raise DataError(f"{tree.root}: split {split!r} holds no frames; check --data and --split")
+
+    main_predictor = _load_predictor(weights, model, torch_device)
+    runs = {_model_label(weights, model): main_predictor}
+    for name in baselines:
+        if name not in runs:
+            runs[name] = _load_predictor(None, name, torch_device)
+    context_frames = next(iter(runs.values())).context_frames
+    for name, predictor in runs.items():
+        if predictor.context_frames > context_frames:
+            raise UsageError(
+                f"baseline {name!r} needs {predictor.context_frames} context frames, the model only "
+                f"{context_frames}; drop --baseline {name}"
+            )
+
+    windows, description = select_windows(protocol, sequences, context_frames, steps, tree.manifest, limit)
+    if not windows:
+        raise DataError(
+            f"{tree.root}: no sequence of split {split!r} is long enough for the {protocol} protocol "
+            f"({description['steps']} steps); use shorter --steps or --protocol next"
+        )
+    step_count = description["steps"]
+    suite = MetricSuite(metrics, torch_device, lpips_weights, bgr_lpips)
+    accumulators = {name: StepAccumulator(suite.names, step_count) for name in runs}
+
+    window_length = context_frames + step_count
+    cache = FrameCache(capacity=batch_size * window_length * 2)
+
+    def load(window: Window) -> np.ndarray:
+        paths = [window.sequence.frames[i] for i in (*window.context, *window.targets)]
+        return stack_same_size(paths, cache)
+
+    total = math.ceil(len(windows) / batch_size)
+    for group, frames in progress(batches_of_equal_size(windows, batch_size, load), total):
+        tensor = _to_tensor(frames, torch_device)  # B x (T + S) x 3 x H x W
+        context, targets = tensor[:, :context_frames], tensor[:, context_frames:]
+        for name, predictor in runs.items():
+            run_context = context[:, context_frames - predictor.context_frames :]
+            for step in range(step_count):
+                prediction = predictor.predict_batch(run_context)
+                accumulators[name].add(step + 1, suite.compute(prediction, targets[:, step]))
+                run_context = torch.cat([run_context[:, 1:], prediction[:, None]], dim=1)
+            accumulators[name].windows += len(group)
+
+    main_name = next(iter(runs))
+    main = runs[main_name]
+    settings = {
+        "mode": "tree",
+        "data": str(tree.root),
+        "split": split,
+        "model": main_name,
+        "weights": None if weights is None else str(weights),
+        "model_colour_order": main.colour_order,
+        "device": str(torch_device),
+        "batch_size": batch_size,
+        "seed": seed,
+        **description,
+        "predictions": "float, clipped to [0, 1], not re-quantised to 8 bits",
+        "cumulative": "running mean of the per-step values over steps 1..k (DMVFN's t+k)",
+        "metric_settings": suite.settings(),
+    }
+    result = {"model": main_name, **accumulators[main_name].summary(), "settings": settings}
+    result["baselines"] = {name: accumulators[name].summary() for name in runs if name != main_name}
+    result["warnings"] = list(suite.notes.values())
+    return result
+
+
+def match_frames(
+    pred_dir: str | os.PathLike, gt_dir: str | os.PathLike
+) -> tuple[list[tuple[Path, Path]], list[str]]:
+    """Pairs of same-named frames (file name without suffix) and warnings for unmatched predictions.
+
+    A ground-truth frame without a prediction is an error: scoring only the rest would quietly change
+    the numbers.
+    """
+    pred_files = {p.stem: p for p in list_images(pred_dir)}
+    gt_files = list_images(gt_dir)
+    if not gt_files:
+        raise DataError(f"{gt_dir}: holds no images; give the folder of ground-truth frames as --gt")
+    missing = [p.name for p in gt_files if p.stem not in pred_files]
+    if missing:
+        more = f" (and {len(missing) - 3} more)" if len(missing) > 3 else ""
+        raise DataError(
+            f"{pred_dir}: has no prediction for {len(missing)} of {len(gt_files)} ground-truth frames: "
+            f"{', '.join(missing[:3])}{more}; predict them (same file names) or remove them from {gt_dir}"
+        )
+    gt_stems = {p.stem for p in gt_files}
+    extra = [p.name for stem, p in pred_files.items() if stem not in gt_stems]
+    warnings = []
+    if extra:
+        warnings.append(f"{len(extra)} prediction(s) in {pred_dir} have no ground truth and were ignored")
+    return [(pred_files[p.stem], p) for p in gt_files], warnings
+
+
+def evaluate_folders(
+    pred: str | os.PathLike,
+    gt: str | os.PathLike,
+    *,
+    metrics: str | Sequence[str] | None = None,
+    device: str = "auto",
+    batch_size: int = 4,
+    lpips_weights: str | os.PathLike | None = None,
+    bgr_lpips: bool = False,
+    progress: Progress = _no_progress,
+) -> dict[str, Any]:
+    """Compare each frame in ``pred`` with the same-named frame in ``gt``; one row (no horizon)."""
+    from framepred.engine.device import resolve_device
+
+    if batch_size < 1:
+        raise UsageError(f"--batch-size must be at least 1, got {batch_size}")
+    torch_device = resolve_device(device)
+    pairs, warnings = match_frames(pred, gt)
+    suite = MetricSuite(metrics, torch_device, lpips_weights, bgr_lpips)
+    accumulator = StepAccumulator(suite.names, 1)
+    cache = FrameCache(capacity=2)
+
+    def load(pair: tuple[Path, Path]) -> np.ndarray:
+        return stack_same_size(list(pair), cache)
+
+    total = math.ceil(len(pairs) / batch_size)
+    for group, frames in progress(batches_of_equal_size(pairs, batch_size, load), total):
+        tensor = _to_tensor(frames, torch_device)  # B x 2 x 3 x H x W: prediction, ground truth
+        accumulator.add(1, suite.compute(tensor[:, 0], tensor[:, 1]))
+        accumulator.windows += len(group)
+
+    settings = {
+        "mode": "folders",
+        "pred": str(pred),
+        "gt": str(gt),
+        "device": str(torch_device),
+        "batch_size": batch_size,
+        "predictions": "as stored in the files (8-bit), clipped to [0, 1]",
+        "metric_settings": suite.settings(),
+    }
+    result = {"model": Path(pred).name, **accumulator.summary(), "settings": settings, "baselines": {}}
+    result["warnings"] = warnings + list(suite.notes.values())
+    return result
+
+
+def run_evaluation(
+    *,
+    pred: str | os.PathLike | None = None,
+    gt: str | os.PathLike | None = None,
+    data: str | os.PathLike | None = None,
+    weights: str | os.PathLike | None = None,
+    model: str | None = None,
+    baselines: Sequence[str] = (),
+    csv_path: str | os.PathLike | None = None,
+    plot_path: str | os.PathLike | None = None,
+    **options: Any,
+) -> dict[str, Any]:
+    """What ``framepred evaluate`` does: pick the mode from the options, evaluate, write CSV and plot.
+
+    Folder mode takes ``pred`` and ``gt``; tree mode takes ``data`` and one of ``weights`` / ``model``.
+    Tree-only options (split, protocol, steps, limit, seed) are rejected in folder mode.
+    """
+    from framepred.metrics.report import write_csv, write_plot
+
+    if (pred is None) != (gt is None):
+        raise UsageError("folder mode needs both --pred DIR and --gt DIR")
+    if pred is not None:
+        tree_only = {"data": data, "weights": weights, "model": model, "baseline": baselines or None}
+        given = [f"--{k}" for k, v in tree_only.items() if v is not None]
+        given += [
+            f"--{k}" for k in ("split", "protocol", "steps", "limit", "seed") if options.get(k) is not None
+        ]
+        if given:
+            raise UsageError(f"{', '.join(given)} cannot be combined with --pred/--gt (folder mode)")
+        folder_options = {k: v for k, v in options.items() if v is not None}
+        result = evaluate_folders(pred, gt, **folder_options)
+    else:
+        if data is None:
+            raise UsageError("give --data TREE with --weights or --model, or --pred DIR --gt DIR")
+        tree_options = {k: v for k, v in options.items() if v is not None}
+        result = evaluate_tree(data, weights=weights, model=model, baselines=baselines, **tree_options)
+    if csv_path is not None:
+        write_csv(result, csv_path)
+    if plot_path is not None:
+        write_plot(result, plot_path)
+    return result

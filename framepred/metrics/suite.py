@@ -1,0 +1,168 @@
+"""All metrics at once on batches of frame pairs, with the conventions recorded for the report.
+
+:class:`MetricSuite` returns per-frame values (float64, on the CPU) for each metric it could compute.
+A metric that cannot run is left out with a note, never a crash: MS-SSIM on frames with a short side
+under 161 px, SSIM under 11 px, LPIPS under 31 px or without its backbone file (offline).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import torch
+
+from framepred.errors import UsageError, WeightsMissingError
+from framepred.metrics.alexnet import ALEXNET_MIN_SIDE
+from framepred.metrics.checks import check_pair
+from framepred.metrics.lpips import LPIPS
+from framepred.metrics.psnr import PSNR_CAP_DB, psnr
+from framepred.metrics.ssim import MS_SSIM_MIN_SIDE, MS_SSIM_WEIGHTS, SSIM_MIN_SIDE, ssim_and_ms_ssim
+from framepred.metrics.weights import ALEXNET_FILE
+
+METRIC_NAMES = ("psnr", "ssim", "msssim", "lpips")
+_ALIASES = {"ms-ssim": "msssim", "ms_ssim": "msssim"}
+# Higher is better for all but LPIPS (a distance).
+HIGHER_IS_BETTER = {"psnr": True, "ssim": True, "msssim": True, "lpips": False}
+_MIN_SIDE = {"ssim": SSIM_MIN_SIDE, "msssim": MS_SSIM_MIN_SIDE, "lpips": ALEXNET_MIN_SIDE}
+_LABEL = {"psnr": "PSNR", "ssim": "SSIM", "msssim": "MS-SSIM", "lpips": "LPIPS"}
+
+
+def parse_metric_names(names: str | Iterable[str] | None) -> tuple[str, ...]:
+    """``"psnr,ssim"`` or a list to canonical names in the standard order; ``None`` means all four."""
+    if names is None:
+        return METRIC_NAMES
+    if isinstance(names, str):
+        names = names.split(",")
+    wanted = set()
+    for raw in names:
+        name = raw.strip().lower()
+        if not name:
+            continue
+        name = _ALIASES.get(name, name)
+        if name not in METRIC_NAMES:
+            raise UsageError(f"unknown metric {raw.strip()!r}: choose from {', '.join(METRIC_NAMES)}")
+        wanted.add(name)
+    if not wanted:
+        raise UsageError(f"no metric given: choose from {', '.join(METRIC_NAMES)}")
+    return tuple(n for n in METRIC_NAMES if n in wanted)
+
+
+class MetricSuite:
+    """Computes the requested metrics on ``B x 3 x H x W`` batches in [0, 1] (predictions are clipped).
+
+    ``lpips_weights`` replaces the AlexNet backbone file (else ``$FRAMEPRED_LPIPS_WEIGHTS`` or the torch
+    hub cache); ``bgr_lpips`` feeds LPIPS BGR frames like DMVFN's evaluation. ``notes`` collects one
+    message per metric that was left out, for the caller to show.
+    """
+
+    def __init__(
+        self,
+        names: str | Iterable[str] | None = None,
+        device: str | torch.device = "cpu",
+        lpips_weights: str | os.PathLike | None = None,
+        bgr_lpips: bool = False,
+        lpips_model: LPIPS | None = None,
+    ) -> None:
+        self.names = parse_metric_names(names)
+        self.device = torch.device(device)
+        self.bgr_lpips = bgr_lpips
+        self.notes: dict[str, str] = {}
+        self.lpips: LPIPS | None = None
+        if "lpips" in self.names:
+            try:
+                model = lpips_model if lpips_model is not None else LPIPS.load(lpips_weights, bgr=bgr_lpips)
+            except WeightsMissingError as exc:
+                self.notes["lpips"] = f"LPIPS left out: {exc}"
+            else:
+                model.bgr = bgr_lpips
+                self.lpips = model.to(self.device)
+
+    def _left_out(self, name: str, height: int, width: int) -> bool:
+        if name == "lpips" and self.lpips is None:
+            return True
+        minimum = _MIN_SIDE.get(name)
+        if minimum is not None and min(height, width) < minimum:
+            self.notes.setdefault(
+                name,
+                f"{_LABEL[name]} left out for {height}x{width} frames: it needs a short side of at least "
+                f"{minimum} px",
+            )
+            return True
+        return False
+
+    def compute(self, pred: torch.Tensor, gt: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Per-frame values ``{name: float64 tensor of shape B}`` for every metric that could run."""
+        pred, gt = check_pair(pred, gt)
+        height, width = pred.shape[-2:]
+        active = [n for n in self.names if not self._left_out(n, height, width)]
+        results: dict[str, torch.Tensor] = {}
+        if not active:
+            return results
+        with torch.inference_mode():
+            pred = pred.to(self.device).clamp(0.0, 1.0)
+            gt = gt.to(self.device)
+            if "psnr" in active:
+                results["psnr"] = psnr(pred, gt)
+            if "ssim" in active or "msssim" in active:
+                ssim_value, ms_value = ssim_and_ms_ssim(pred, gt, with_ms_ssim="msssim" in active)
+                if "ssim" in active:
+                    results["ssim"] = ssim_value
+                if ms_value is not None:
+                    results["msssim"] = ms_value
+            if "lpips" in active:
+                results["lpips"] = self.lpips(pred, gt)
+        return {n: results[n].cpu() for n in self.names if n in results}
+
+    def settings(self) -> dict[str, Any]:
+        """The conventions behind the numbers, for the report's ``settings``."""
+        conventions = {
+            "psnr": f"per frame, 10*log10(1/MSE) over all pixels and channels, capped at {PSNR_CAP_DB:g} dB",
+            "ssim": "Gaussian window 11, sigma 1.5, K=(0.01, 0.03), population covariance, valid window "
+            "(= pytorch_msssim.ssim, data_range=1)",
+            "msssim": f"5 scales, weights {list(MS_SSIM_WEIGHTS)}, needs short side >= {MS_SSIM_MIN_SIDE} px "
+            "(= pytorch_msssim.ms_ssim, data_range=1)",
+        }
+        out: dict[str, Any] = {
+            "metrics": list(self.names),
+            "data_range": 1.0,
+            "predictions_clipped": True,
+            "aggregation": "mean of per-frame values",
+            **{name: text for name, text in conventions.items() if name in self.names},
+        }
+        if "lpips" in self.names:
+            out["lpips"] = self._lpips_settings()
+        if self.notes:
+            out["left_out"] = dict(self.notes)
+        return out
+
+    def _lpips_settings(self) -> dict[str, Any]:
+        info: dict[str, Any] = {
+            "net": "alex",
+            "version": "0.1",
+            "colour_order": "BGR (DMVFN-table compatible)" if self.bgr_lpips else "RGB",
+        }
+        if self.lpips is None:
+            info["backbone"] = "unavailable"
+            return info
+        backbone = self.lpips.backbone
+        if backbone is not None and backbone.custom:
+            info["backbone"] = "custom backbone"
+        elif backbone is not None:
+            info["backbone"] = f"{ALEXNET_FILE} (torchvision AlexNet IMAGENET1K_V1)"
+        else:
+            info["backbone"] = "in-memory weights"
+        if backbone is not None:
+            info["backbone_path"] = str(backbone.path)
+            info["backbone_sha256"] = backbone.sha256
+        if self.lpips.lin_file is not None:
+            info["lin_sha256"] = self.lpips.lin_file.sha256
+        return info
+
+
+def compute_metrics(
+    pred: torch.Tensor, gt: torch.Tensor, names: str | Sequence[str] | None = None, **suite_options: Any
+) -> dict[str, torch.Tensor]:
+    """One-off convenience: per-frame values of ``names`` (default all) for ``B x 3 x H x W`` batches."""
+    return MetricSuite(names, **suite_options).compute(pred, gt)

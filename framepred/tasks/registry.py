@@ -1,0 +1,51 @@
+"""The task registry: ``@register_task("dmvfn")`` on a Task subclass, ``create_task(name, **options)``."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from framepred.errors import UsageError
+
+_TASKS: dict[str, type] = {}
+
+
+def register_task(name: str) -> Callable[[type], type]:
+    def decorate(cls: type) -> type:
+        if name in _TASKS:
+            raise ValueError(f"task {name!r} is registered twice")
+        _TASKS[name] = cls
+        cls.name = name
+        return cls
+
+    return decorate
+
+
+def _ensure_tasks_imported() -> None:
+    # Importing each recipe module registers it.
+    import framepred.tasks.dmvfn  # noqa: F401
+
+
+def list_tasks() -> list[str]:
+    _ensure_tasks_imported()
+    return sorted(_TASKS)
+
+
+def task_class(name: str) -> type:
+    _ensure_tasks_imported()
+    if name not in _TASKS:
+        raise UsageError(f"no training recipe for {name!r}: choose one of {', '.join(sorted(_TASKS))}")
+    return _TASKS[name]
+
+
+def create_task(name: str, **options: Any) -> Any:
+    """Build a task with its default options, overridden by keyword arguments."""
+    cls = task_class(name)
+    fields = {f.name for f in dataclasses.fields(cls.Options)}
+    unknown = sorted(set(options) - fields)
+    if unknown:
+        raise UsageError(
+            f"task {name!r} has no option(s) {', '.join(unknown)}; its options: {', '.join(sorted(fields))}"
+        )
+    return cls(cls.Options(**options))

@@ -1,0 +1,103 @@
+import csv
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from framepred.cli.app import app
+from tests.engine.engine_helpers import TINY_MODEL, moving_squares_tree
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory):
+    return moving_squares_tree(tmp_path_factory.mktemp("tree"))
+
+
+def _args(tree, run_dir, *extra):
+    return [
+        "train", "dmvfn", "--data", str(tree), "--run-dir", str(run_dir), "--batch-size", "2", "--crop", "64",
+        "--clip-frames", "4", "--no-perceptual", "--model-config", json.dumps(TINY_MODEL), "--device", "cpu",
+        *extra,
+    ]  # fmt: skip
+
+
+def test_train_then_extend_with_resume(tree, tmp_path):
+    run = tmp_path / "run"
+    result = runner.invoke(
+        app, [*_args(tree, run, "--steps", "2", "--lr", "5e-4", "--warmup", "7"), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["steps"] == 2 and out["val_psnr"] > 0 and out["copy_last_psnr"] > 0
+    with open(run / "config.yaml") as handle:
+        config = handle.read()
+    assert "lr_peak: 0.0005" in config and "warmup: 7" in config and "perceptual: false" in config
+    # Resume reads config.yaml; only the run length changes.
+    result = runner.invoke(
+        app, ["train", "dmvfn", "--run-dir", str(run), "--resume", "--steps", "3", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["steps"] == 3
+    with open(run / "metrics.csv") as handle:
+        assert [r["step"] for r in csv.DictReader(handle) if r["kind"] == "train"] == ["1", "2", "3"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--steps", "2", "--model-config", "{bad"], "--model-config is not valid JSON"),
+        (["--steps", "2", "--gpus", "2"], "--gpus 2 asked for"),
+        (["--steps", "2", "--gpus", "1", "--nproc", "2"], "not both"),
+        (["--steps", "2", "--epochs", "1"], "exactly one"),
+        (["--steps", "2", "--amp", "fp8"], "unknown --amp"),
+    ],
+)
+def test_bad_options_exit_2_with_one_line(tree, tmp_path, extra, message):
+    if "--gpus" in extra and torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    result = runner.invoke(app, _args(tree, tmp_path / "r", *extra))
+    assert result.exit_code == 2
+    assert message in result.output and "Traceback" not in result.output
+
+
+def test_resume_needs_a_run_dir():
+    result = runner.invoke(app, ["train", "dmvfn", "--resume", "--data", "x", "--steps", "1"])
+    assert result.exit_code == 2 and "--run-dir" in result.output
+
+
+def test_missing_vgg_weights_is_a_clear_error(tree, tmp_path):
+    # --no-perceptual is in the base arguments; drop it to exercise the VGG path.
+    args = [a for a in _args(tree, tmp_path / "r2", "--steps", "1") if a != "--no-perceptual"]
+    result = runner.invoke(app, [*args, "--vgg-weights", str(tmp_path / "none.pth")])
+    assert result.exit_code == 2
+    assert "VGG19 weights not found" in result.output and "--no-perceptual" in result.output
+
+
+@pytest.mark.slow
+def test_nproc_2_runs_ddp_on_cpu_and_matches_one_process(tree, tmp_path):
+    """Two gloo processes with batch 1 log the same first-step loss as one process with batch 2."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    config = json.dumps({**TINY_MODEL, "routing": "all"})
+    base = [
+        sys.executable,
+        "-m",
+        "framepred",
+        *_args(tree, tmp_path, "--steps", "1", "--model-config", config),
+    ]
+    single = [*base, "--run-dir", str(tmp_path / "one"), "--batch-size", "2"]
+    ddp = [*base, "--run-dir", str(tmp_path / "two"), "--batch-size", "1", "--nproc", "2"]
+    subprocess.run(single, check=True, env=env, capture_output=True, timeout=300)
+    done = subprocess.run(ddp, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "x 2 processes = global batch 2" in done.stderr
+    rows = {}
+    for name in ("one", "two"):
+        with open(tmp_path / name / "metrics.csv") as handle:
+            rows[name] = [r for r in csv.DictReader(handle) if r["kind"] == "train"]
+    assert float(rows["two"][0]["loss"]) == pytest.approx(float(rows["one"][0]["loss"]), rel=1e-5)
