@@ -44,12 +44,13 @@ def main() -> None:
     ).stderr
     rows.append(("torch imported by --help", str("| torch" in imports), ""))
     if CLIP.exists():
-        for size in (None, "480x270"):
+        for size, workers in ((None, 1), (None, 2), ("480x270", 1), ("480x270", 2)):
             with tempfile.TemporaryDirectory() as out:
                 extra = ["--size", size] if size else []
-                seconds = wall_seconds([*cli, "prepare", "videos", str(CLIP), "-o", out, *extra])
+                command = [*cli, "prepare", "videos", str(CLIP), "-o", out, "--workers", str(workers), *extra]
+                seconds = wall_seconds(command)
                 frames = len(list(Path(out).rglob("*.png")))
-            label = f"prepare videos udacity ({size or '960x540'})"
+            label = f"prepare videos udacity ({size or '960x540'}, {workers} worker{'s' * (workers > 1)})"
             rows.append((label, f"{frames / seconds:.1f} frames/s", f"{frames} frames in {seconds:.2f} s"))
     width = max(len(r[0]) for r in rows)
     print(f"{'measure':<{width}}  {'value':>16}  note")
