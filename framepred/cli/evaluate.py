@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from framepred.cli.options import DEVICE
+
 
 def command(
     pred: Path = typer.Option(None, "--pred", help="Folder of predicted frames (folder mode, with --gt)."),
@@ -17,7 +19,7 @@ def command(
     protocol: str = typer.Option(None, "--protocol", help="dmvfn (frames 2,3 -> 4..8; default) or next."),
     steps: int = typer.Option(None, "--steps", help="Predicted steps per window (default: dmvfn 5, next 1)."),
     metrics: str = typer.Option("psnr,ssim,msssim,lpips", "--metrics", help="Comma-separated metrics."),
-    device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
+    device: str = DEVICE,
     limit: int = typer.Option(None, "--limit", help="Score only the first N windows."),
     batch_size: int = typer.Option(4, "--batch-size", help="Windows (or frame pairs) per batch."),
     baseline: list[str] = typer.Option(None, "--baseline", help="Also score a baseline (copy-last, linear)."),

@@ -6,21 +6,19 @@ from pathlib import Path
 
 import typer
 
+from framepred.cli.options import DEVICE, MODEL, ROUTING, WEIGHTS
+
 
 def command(
     images: list[Path] = typer.Argument(None, help="Context images, oldest first (two for DMVFN)."),
     output: Path = typer.Option(None, "--output", "-o", help="Output image (a folder with --input-dir)."),
-    weights: Path = typer.Option(
-        None, "--weights", "-w", help="Checkpoint: framepred .safetensors or official .pkl."
-    ),
-    model: str = typer.Option(
-        None, "--model", help="A registered model instead of --weights (e.g. copy-last)."
-    ),
+    weights: Path = WEIGHTS,
+    model: str = MODEL,
     input_dir: Path = typer.Option(
         None, "--input-dir", help="Predict from every consecutive pair of this folder."
     ),
-    routing: str = typer.Option(None, "--routing", help="DMVFN routing: sample (default), threshold or all."),
-    device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
+    routing: str = ROUTING,
+    device: str = DEVICE,
     as_json: bool = typer.Option(False, "--json", help="Print the written files as JSON on stdout."),
 ) -> None:
     """Predict the next frame from two frames with a trained or official checkpoint."""

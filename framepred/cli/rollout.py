@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from framepred.cli.options import DEVICE, MODEL, ROUTING, WEIGHTS
+
 
 def command(
     context: list[Path] = typer.Argument(
@@ -15,10 +17,8 @@ def command(
     output: Path = typer.Option(
         ..., "--output", "-o", help="A new folder (000001.png ...), an .mp4 or a .gif."
     ),
-    weights: Path = typer.Option(
-        None, "--weights", "-w", help="Checkpoint: framepred .safetensors or official .pkl."
-    ),
-    model: str = typer.Option(None, "--model", help="A registered model instead of --weights (e.g. linear)."),
+    weights: Path = WEIGHTS,
+    model: str = MODEL,
     start: int = typer.Option(
         None, "--start", help="Folder/video index of the first frame to predict (default: after the last)."
     ),
@@ -29,8 +29,8 @@ def command(
     fps: float = typer.Option(
         None, "--fps", help="Frame rate of written videos (default: the source's, else 10)."
     ),
-    routing: str = typer.Option(None, "--routing", help="DMVFN routing: sample (default), threshold or all."),
-    device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
+    routing: str = ROUTING,
+    device: str = DEVICE,
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
 ) -> None:
     """Predict many future frames recursively from context frames, a frame folder or a video."""

@@ -63,14 +63,19 @@ def model_entry(name: str) -> ModelEntry:
     return _REGISTRY[name]
 
 
+def check_options(kind: str, name: str, config_class: type, options: dict[str, Any]) -> None:
+    """Refuse keyword options that ``config_class`` (a dataclass) does not have, listing the ones it has."""
+    fields = {f.name for f in dataclasses.fields(config_class)}
+    unknown = sorted(set(options) - fields)
+    if unknown:
+        raise UsageError(
+            f"{kind} {name!r} has no option(s) {', '.join(unknown)}; "
+            f"its options are {', '.join(sorted(fields))}"
+        )
+
+
 def create_model(name: str, **config: Any) -> Any:
     """Build a registered model with default config, overridden by keyword arguments."""
     entry = model_entry(name)
-    fields = {f.name for f in dataclasses.fields(entry.config_class)}
-    unknown = sorted(set(config) - fields)
-    if unknown:
-        raise UsageError(
-            f"model {name!r} has no option(s) {', '.join(unknown)}; "
-            f"its options are {', '.join(sorted(fields))}"
-        )
+    check_options("model", name, entry.config_class, config)
     return entry.model_class(entry.config_class(**config))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from typing import Any
 
 from framepred.errors import UsageError
+from framepred.models.registry import check_options
 
 _TASKS: dict[str, type] = {}
 
@@ -42,10 +42,5 @@ def task_class(name: str) -> type:
 def create_task(name: str, **options: Any) -> Any:
     """Build a task with its default options, overridden by keyword arguments."""
     cls = task_class(name)
-    fields = {f.name for f in dataclasses.fields(cls.Options)}
-    unknown = sorted(set(options) - fields)
-    if unknown:
-        raise UsageError(
-            f"task {name!r} has no option(s) {', '.join(unknown)}; its options: {', '.join(sorted(fields))}"
-        )
+    check_options("task", name, cls.Options, options)
     return cls(cls.Options(**options))
