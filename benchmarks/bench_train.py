@@ -7,6 +7,13 @@ Each configuration runs in its own process so peak memory is its own.
 
     python benchmarks/bench_train.py                       # CPU: batch 2, fp32 and bf16
     python benchmarks/bench_train.py --device cuda          # GPU: batch 8, fp32, bf16, fp16 (+ --compile)
+
+``--engine`` measures instead the whole ``framepred train dmvfn`` loop (data loading, augmentation,
+the engine's phases, logging) on a synthetic tree, from the steps/s in metrics.csv; with
+``--baseline-src DIR`` (a checkout of another framepred version, e.g. ``git worktree add DIR REV``)
+both versions run alternately in the same invocation and the table gives their ratio.
+
+    python benchmarks/bench_train.py --engine --baseline-src /tmp/framepred-before
 """
 
 from __future__ import annotations
@@ -73,8 +80,67 @@ def measure(
     }
 
 
+def engine_rate(source: str, tree: str, run_dir: str, steps: int, batch: int, crop: int) -> float:
+    """Steps per second of ``framepred train dmvfn`` from the framepred in ``source`` (timed from the
+    second logged step, so start-up and the first step's allocations are excluded)."""
+    import csv
+    import os
+
+    command = [
+        sys.executable, "-m", "framepred", "train", "dmvfn", "--data", tree, "--run-dir", run_dir,
+        "--steps", str(steps), "--batch-size", str(batch), "--crop", str(crop), "--clip-frames", "10",
+        "--no-perceptual", "--val-every", str(10 * steps), "--save-every", str(10 * steps),
+        "--device", "cpu", "--seed", "0",
+    ]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": source}
+    subprocess.run(command, cwd=source, env=env, check=True, capture_output=True)
+    with open(os.path.join(run_dir, "metrics.csv"), newline="") as handle:
+        elapsed = [float(r["elapsed_s"]) for r in csv.DictReader(handle) if r["kind"] == "train"]
+    return (len(elapsed) - 1) / (elapsed[-1] - elapsed[0])
+
+
+def engine_table(args: argparse.Namespace) -> None:
+    import os
+    import statistics
+    import tempfile
+
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    sources = {"this checkout": here}
+    if args.baseline_src:
+        sources["baseline"] = os.path.abspath(args.baseline_src)
+    with tempfile.TemporaryDirectory() as work:
+        tree = os.path.join(work, "tree")
+        side = args.crop + 32
+        subprocess.run(
+            [sys.executable, "-m", "framepred", "prepare", "synthetic", "-o", tree, "--train", "4",
+             "--test", "1", "--frames", "12", "--size", f"{side}x{side}"],
+            cwd=here, check=True, capture_output=True,
+        )  # fmt: skip
+        rates: dict[str, list[float]] = {name: [] for name in sources}
+        for repeat in range(args.repeats):  # alternate, so drifting machine load hits both alike
+            for name, source in sources.items():
+                run_dir = os.path.join(work, f"{name.replace(' ', '_')}-{repeat}")
+                rates[name].append(
+                    engine_rate(source, tree, run_dir, args.steps or 30, args.batch or 2, args.crop)
+                )
+    print(
+        f"framepred train dmvfn (whole loop), cpu, batch {args.batch or 2}, {args.crop}x{args.crop} crops, "
+        f"{args.steps or 30} steps, median of {args.repeats} alternating runs"
+    )
+    print("| version | steps/s (runs) | x baseline |")
+    print("|---|---|---|")
+    base = statistics.median(rates["baseline"]) if "baseline" in rates else None
+    for name, values in rates.items():
+        median = statistics.median(values)
+        ratio = f"{median / base:.3f}" if base else "-"
+        print(f"| {name} | {median:.3f} ({', '.join(f'{v:.3f}' for v in values)}) | {ratio} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engine", action="store_true", help="time the whole `framepred train` loop")
+    parser.add_argument("--baseline-src", help="with --engine: another framepred checkout to compare")
+    parser.add_argument("--repeats", type=int, default=3, help="with --engine: alternating runs per version")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--batch", type=int, default=None, help="default: 8 on CUDA, 2 on the CPU")
     parser.add_argument("--crop", type=int, default=256)
@@ -82,6 +148,9 @@ def main() -> None:
     parser.add_argument("--compile", action="store_true", help="also measure torch.compile")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one configuration, print JSON
     args = parser.parse_args()
+    if args.engine:
+        engine_table(args)
+        return
     cuda = args.device.startswith("cuda")
     batch = args.batch or (8 if cuda else 2)
     steps = args.steps or (20 if cuda else 3)

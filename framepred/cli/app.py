@@ -56,7 +56,7 @@ for name, module in [
     ("convert", convert),
     ("demo", demo),
 ]:
-    app.command(name)(guarded(module.command))
+    app.command(name, context_settings=getattr(module, "CONTEXT_SETTINGS", None))(guarded(module.command))
 
 
 def main() -> None:

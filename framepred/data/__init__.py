@@ -7,7 +7,7 @@ from typing import Any
 
 # name -> module that defines it; imported on first use so `import framepred.data` stays light (no torch).
 _LAZY = {
-    "ClipDataset": "framepred.data.clip_dataset",
+    "ShardDataset": "framepred.data.shard_dataset",
     "extract_clips": "framepred.data.clips",
 }
 

@@ -1,8 +1,12 @@
-"""Training windows from a frame tree: runs of consecutive frames, augmented together per window.
+"""Training clips from a frame tree: windows of consecutive frames, augmented together per clip.
+
+Words: a *clip* is the run of consecutive frames that makes one training item; a *window* is where a
+clip sits in a frame tree (a sequence and a start frame); a *shard* is a file of clips that
+``framepred clip`` wrote (see ``shard_dataset``).
 
 Items are addressed as ``(epoch, index)`` pairs: the augmentation generator is seeded from
 ``(seed, epoch, index)``, so a clip is the same whichever worker decodes it and whether or not the run
-was resumed. Each clip's frames are decoded once, then cropped and augmented together.
+was resumed. Each clip's frames are decoded once, then resized, cropped and augmented together.
 """
 
 from __future__ import annotations
@@ -14,22 +18,28 @@ import torch
 from torch.utils.data import Dataset
 
 from framepred.data.augment import AugmentOptions, augment_clip
+from framepred.data.resize import resize_frame
 from framepred.data.tree import Sequence
 from framepred.errors import DataError
 
 
 @dataclass(frozen=True)
-class ClipWindow:
+class Window:
     sequence: Sequence
     start: int
 
 
-def clip_windows(sequences: list[Sequence], clip_frames: int, stride: int | None = None) -> list[ClipWindow]:
-    """Windows of ``clip_frames`` consecutive frames, one every ``stride`` frames (default: no overlap)."""
+def find_windows(
+    sequences: list[Sequence], clip_frames: int, stride: int | None = None, pad: bool = False
+) -> list[Window]:
+    """Windows of ``clip_frames`` consecutive frames, one every ``stride`` frames (default: no overlap).
+
+    With ``pad``, a sequence shorter than a clip gives one window (its last frame is repeated)."""
     stride = stride or clip_frames
-    windows = [
-        ClipWindow(seq, start) for seq in sequences for start in range(0, len(seq) - clip_frames + 1, stride)
-    ]
+    windows = []
+    for seq in sequences:
+        starts = range(0, len(seq) - clip_frames + 1, stride)
+        windows += [Window(seq, start) for start in starts] or ([Window(seq, 0)] if pad else [])
     if not windows:
         longest = max((len(s) for s in sequences), default=0)
         raise DataError(
@@ -39,25 +49,38 @@ def clip_windows(sequences: list[Sequence], clip_frames: int, stride: int | None
 
 
 class WindowDataset(Dataset):
-    """``dataset[(epoch, index)]`` -> ``N x 3 x S x S`` uint8 tensor (RGB unless channel-swapped)."""
+    """``dataset[(epoch, index)]`` -> ``N x 3 x S x S`` uint8 tensor (RGB unless channel-swapped).
+
+    ``size`` (width, height) resizes every frame before augmentation."""
 
     def __init__(
-        self, windows: list[ClipWindow], clip_frames: int, augment: AugmentOptions, seed: int
+        self,
+        windows: list[Window],
+        clip_frames: int,
+        augment: AugmentOptions,
+        seed: int,
+        size: tuple[int, int] | None = None,
     ) -> None:
         self.windows = windows
         self.clip_frames = clip_frames
         self.augment = augment
         self.seed = seed
+        self.size = size
 
     def __len__(self) -> int:
         return len(self.windows)
 
+    def read(self, index: int) -> np.ndarray:
+        """The window's frames as stored (resized when asked), ``N x H x W x 3`` uint8."""
+        window = self.windows[index]
+        last = len(window.sequence) - 1
+        frames = [window.sequence.read(min(window.start + k, last)) for k in range(self.clip_frames)]
+        return np.stack([resize_frame(frame, self.size) for frame in frames])
+
     def __getitem__(self, key: tuple[int, int]) -> torch.Tensor:
         epoch, index = key
-        window = self.windows[index]
-        frames = np.stack([window.sequence.read(window.start + k) for k in range(self.clip_frames)])
         rng = np.random.default_rng([self.seed, epoch, index])
-        frames = augment_clip(frames, self.augment, rng)
+        frames = augment_clip(self.read(index), self.augment, rng)
         return torch.from_numpy(frames).permute(0, 3, 1, 2).contiguous()
 
 

@@ -1,11 +1,12 @@
 """Training checkpoints: a folder per checkpoint (``last``, ``best``), replaced atomically.
 
-A checkpoint folder holds ``model.safetensors`` (framepred's weight format, via ``save_model``) and
-``training_state.pt`` (optimizer, gradient scaler, counters, data position and every RNG state; plain
-tensors and containers only, so ``torch.load(weights_only=True)`` reads it). Both files are written
-into a hidden temporary folder that then replaces the old one by two renames. A kill at any moment
-leaves either the old or the new complete folder: if it struck between the two renames, the old
-folder survives under ``.<name>.old`` and :func:`recover` puts it back.
+A checkpoint folder holds ``model.safetensors`` (the predicting network in framepred's weight format,
+via ``save_model``: the EMA weights when the run keeps an EMA) and ``training_state.pt`` (every other
+network, every optimizer and gradient scaler, the recipe's own state, counters, data position and
+every RNG state; plain tensors and containers only, so ``torch.load(weights_only=True)`` reads it).
+Both files are written into a hidden temporary folder that then replaces the old one by two renames.
+A kill at any moment leaves either the old or the new complete folder: if it struck between the two
+renames, the old folder survives under ``.<name>.old`` and :func:`recover` puts it back.
 """
 
 from __future__ import annotations
@@ -15,13 +16,16 @@ import random
 import shutil
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 from torch import nn
 
 from framepred.errors import CheckpointError
+
+if TYPE_CHECKING:
+    from framepred.models.checkpoint import LoadedModel
 
 WEIGHTS_NAME = "model.safetensors"
 STATE_NAME = "training_state.pt"
@@ -71,9 +75,13 @@ def recover(folder: Path) -> None:
 
 
 def save_checkpoint(
-    folder: Path, model: nn.Module, training_state: dict[str, Any], colour_order: str = "RGB"
+    folder: Path,
+    model: nn.Module,
+    training_state: dict[str, Any],
+    step: int,
+    colour_order: str = "RGB",
 ) -> None:
-    """Write the weights and the training state into ``folder``, replacing it atomically."""
+    """Write the predicting network's weights and the training state into ``folder``, atomically."""
     from framepred.models.checkpoint import save_model
 
     folder = Path(folder)
@@ -81,8 +89,7 @@ def save_checkpoint(
     temp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     temp.mkdir()
     try:
-        step = str(training_state.get("step", ""))
-        save_model(model, temp / WEIGHTS_NAME, colour_order=colour_order, extra_meta={"step": step})
+        save_model(model, temp / WEIGHTS_NAME, colour_order=colour_order, extra_meta={"step": str(step)})
         # No fsync: the renames already make a killed process harmless, and fsync on a busy disk
         # can stall training for seconds at every checkpoint.
         torch.save(training_state, temp / STATE_NAME)
@@ -96,8 +103,8 @@ def save_checkpoint(
             shutil.rmtree(temp, ignore_errors=True)
 
 
-def load_checkpoint(folder: Path, model: nn.Module) -> dict[str, Any]:
-    """Load the weights into ``model`` (in place) and return the training state."""
+def load_checkpoint(folder: Path) -> tuple[LoadedModel, dict[str, Any]]:
+    """The predicting network (rebuilt from model.safetensors) and the training state of ``folder``."""
     from framepred.models.checkpoint import load_model
 
     folder = Path(folder)
@@ -107,12 +114,7 @@ def load_checkpoint(folder: Path, model: nn.Module) -> dict[str, Any]:
         raise CheckpointError(f"{folder}: no complete checkpoint to resume from; start without --resume")
     loaded = load_model(weights)
     try:
-        model.load_state_dict(loaded.model.state_dict(), strict=True)
-    except RuntimeError as error:
-        raise CheckpointError(
-            f"{weights}: weights do not fit this model ({error}); check the run options"
-        ) from error
-    try:
-        return torch.load(state_file, map_location="cpu", weights_only=True)
+        state = torch.load(state_file, map_location="cpu", weights_only=True)
     except Exception as error:  # a damaged file; the message names it
-        raise CheckpointError(f"{state_file}: unreadable training state ({error})") from error
+        raise CheckpointError(f"{state_file}: unreadable training state ({error}); delete the run") from error
+    return loaded, state

@@ -17,7 +17,7 @@ AMP_MODES = ("none", "bf16", "fp16")
 @dataclass
 class TrainConfig:
     task: str = "dmvfn"
-    data: str = ""  # frame tree
+    data: str = ""  # frame tree (or `framepred clip` shards, for recipes that take them)
     run_dir: str = ""
     steps: int | None = None  # optimiser steps; or
     epochs: int | None = None  # passes over the training clips
@@ -30,12 +30,16 @@ class TrainConfig:
     grad_clip: float | None = None  # max gradient norm; None = no clipping (the official recipe)
     save_every: int = 1000  # optimiser steps between 'last' checkpoints (and one at the end)
     val_every: int = 1000  # optimiser steps between validations (and one at the end)
-    val_split: str | None = None  # default: 'val', else 'test', else no validation
-    val_samples: int = 32  # triplets validated (evenly spread over the split)
+    train_split: str | None = None  # default: 'train', else every split but val and test
+    val_split: str | None = None  # default: 'val'; 'test' validates for monitoring only (no best)
+    val_fraction: float = 0.05  # of the training sequences, held out when there is no val split
+    val_data: str | None = None  # another frame tree to validate on
+    val_samples: int = 32  # windows validated (evenly spread over the validation sequences)
     log_every: int = 50  # optimiser steps between progress lines
     num_workers: int = 0  # data-loader worker processes
-    clip_stride: int | None = None  # frames between clip starts (default: clip length, no overlap)
     max_minutes: float | None = None  # stop early (validate, save) once training has run this long
+    ema: float | None = None  # EMA decay of the predicting network (default: the recipe's, usually none)
+    init: str | None = None  # start from this checkpoint's weights (a framepred or official file)
     task_options: dict[str, Any] = field(default_factory=dict)
 
     def validate(self) -> None:
@@ -51,6 +55,14 @@ class TrainConfig:
             raise UsageError(f"unknown --amp {self.amp!r}: choose one of {', '.join(AMP_MODES)}")
         if self.save_every < 1 or self.val_every < 1:
             raise UsageError("--save-every and --val-every must be at least 1")
+        if not 0.0 <= self.val_fraction < 1.0:
+            raise UsageError(f"--val-fraction must be in [0, 1), got {self.val_fraction}")
+        if self.ema is not None and not 0.0 < self.ema < 1.0:
+            raise UsageError(f"--ema is a decay in (0, 1), e.g. 0.999; got {self.ema}")
+        if self.val_samples < 1:
+            raise UsageError("--val-samples must be at least 1")
+        if self.grad_clip is not None and self.grad_clip <= 0:
+            raise UsageError(f"--grad-clip must be positive, got {self.grad_clip}")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

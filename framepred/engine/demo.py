@@ -23,9 +23,7 @@ DEMO_TASK = {
     "clip_frames": 6,
     "crop": 64,
     "perceptual": False,  # the VGG19 weights are not available offline
-    "lr_start": 1e-4,
-    "lr_peak": 1e-3,
-    "lr_end": 1e-4,
+    "lr": 1e-3,  # start and end: lr / 10
     "warmup": 10,
 }
 

@@ -7,8 +7,6 @@ pinned, so every process agrees on them.
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +37,8 @@ def next_run_dir(base: Path, name: str) -> Path:
 
 def resolve_config(config: TrainConfig, resume: bool, overrides: dict[str, Any]) -> TrainConfig:
     """For a new run: ``config`` with a fresh run directory. For ``resume``: the saved config.yaml,
-    with only the length of the run (``steps``/``epochs``) and the device taken from ``overrides``."""
+    with only the length of the run (``steps``/``epochs``) and the device taken from ``overrides``;
+    recipe options given again must equal the saved ones."""
     if not resume:
         if not config.run_dir:
             config.run_dir = str(next_run_dir(Path("runs") / "train", config.task))
@@ -51,6 +50,13 @@ def resolve_config(config: TrainConfig, resume: bool, overrides: dict[str, Any])
         raise UsageError(
             f"{config.run_dir} is a {saved.task!r} run; resume it with `framepred train {saved.task}`"
         )
+    changed = sorted(k for k, v in config.task_options.items() if saved.task_options.get(k, v) != v)
+    if changed:
+        was = ", ".join(f"{k}={saved.task_options[k]!r}" for k in changed)
+        raise UsageError(
+            f"{config.run_dir} was started with {was}; --resume continues with the saved options, so drop "
+            "or match them (start a new run, or --init from its weights, to change them)"
+        )
     if overrides.get("steps") is not None:
         saved.steps, saved.epochs = overrides["steps"], None
     elif overrides.get("epochs") is not None:
@@ -59,37 +65,6 @@ def resolve_config(config: TrainConfig, resume: bool, overrides: dict[str, Any])
         saved.device = overrides["device"]
     saved.run_dir = config.run_dir
     return saved
-
-
-def recipe_options(
-    crop: int | None = None,
-    clip_frames: int | None = None,
-    lr: float | None = None,
-    warmup: int | None = None,
-    no_perceptual: bool = False,
-    vgg_weights: str | os.PathLike | None = None,
-    model_config: str | None = None,
-) -> dict[str, Any]:
-    """The recipe options the command line set (unset ones keep the recipe's defaults).
-
-    ``lr`` is the peak; start and end become a tenth of it, the official ratio.
-    """
-    options: dict[str, Any] = {}
-    for key, value in [("crop", crop), ("clip_frames", clip_frames), ("warmup", warmup)]:
-        if value is not None:
-            options[key] = value
-    if lr is not None:
-        options.update(lr_peak=lr, lr_start=lr / 10, lr_end=lr / 10)
-    if no_perceptual:
-        options["perceptual"] = False
-    if vgg_weights is not None:
-        options["vgg_weights"] = str(vgg_weights)
-    if model_config is not None:
-        try:
-            options["model"] = json.loads(model_config)
-        except json.JSONDecodeError as error:
-            raise UsageError(f"--model-config is not valid JSON: {error}") from None
-    return options
 
 
 def launch_training(

@@ -44,10 +44,14 @@ def read_metrics(path: Path) -> list[dict[str, str]]:
 
 
 class RunLogger:
-    def __init__(self, run_dir: Path, term_names: list[str], enabled: bool, resume_step: int | None) -> None:
+    """``train_columns``: the names of the values one training row holds (loss, learning rates, terms)."""
+
+    def __init__(
+        self, run_dir: Path, train_columns: list[str], enabled: bool, resume_step: int | None
+    ) -> None:
         self.run_dir = Path(run_dir)
         self.enabled = enabled
-        self.columns = ["kind", "step", "epoch", "loss", "lr", *term_names, *VAL_COLUMNS, "elapsed_s"]
+        self.columns = ["kind", "step", "epoch", *train_columns, *VAL_COLUMNS, "elapsed_s"]
         self.start = time.monotonic()
         self.writer = None
         if not enabled:
@@ -74,13 +78,12 @@ class RunLogger:
         self._csv.write(",".join(cells) + "\n")
         self._csv.flush()
 
-    def train_step(self, step: int, epoch: int, loss: float, lr: float, terms: dict[str, float]) -> None:
+    def train_step(self, step: int, epoch: int, values: dict[str, float]) -> None:
+        """One training row; columns without a value this round (a phase not due) stay empty."""
         if not self.enabled:
             return
-        self._row({"kind": "train", "step": step, "epoch": epoch, "loss": loss, "lr": lr, **terms})
-        self.writer.add_scalar("train/loss", loss, step)
-        self.writer.add_scalar("train/lr", lr, step)
-        for name, value in terms.items():
+        self._row({"kind": "train", "step": step, "epoch": epoch, **values})
+        for name, value in values.items():
             self.writer.add_scalar(f"train/{name}", value, step)
 
     def validation(self, step: int, epoch: int, metrics: dict[str, float]) -> None:
@@ -110,7 +113,7 @@ class RunLogger:
         import matplotlib.pyplot as plt
 
         rows = read_metrics(self.run_dir / "metrics.csv")
-        train = [(int(r["step"]), float(r["loss"])) for r in rows if r["kind"] == "train"]
+        train = [(int(r["step"]), float(r["loss"])) for r in rows if r["kind"] == "train" and r["loss"]]
         val = [r for r in rows if r["kind"] == "val"]
         figure, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
         if train:

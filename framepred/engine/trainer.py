@@ -1,13 +1,15 @@
 """The model-agnostic training loop.
 
-``train(config)`` runs one process's share of a run: the task (``framepred.tasks``) says what a step
-computes; this module owns the loop, device, precision, distribution, validation cadence, checkpoints
-and logging, and never looks at a model's name.
+``train(config)`` runs one process's share of a run: the task (``framepred.tasks``) says what a
+round computes; this module owns the loop, device, precision, distribution, validation cadence,
+checkpoints and logging, and only ever iterates the names the task returns.
 
-Position in the data is ``(epoch, batch, update)``: the shuffled batch order of an epoch is a
-function of (seed, epoch), each clip's augmentation a function of (seed, epoch, index), and every
-other random draw comes from the global RNGs saved in each checkpoint. A resumed run therefore
-re-reads the interrupted batch, skips the updates already made, and continues bit for bit.
+A *round* is one element of ``task.step_inputs(batch)``; in it every due phase of the task updates
+its network (e.g. the discriminator, then the generator). ``step`` counts rounds. Position in the
+data is ``(epoch, batch, update)``: the shuffled batch order of an epoch is a function of (seed,
+epoch), each clip's augmentation a function of (seed, epoch, index), and every other random draw
+comes from the global RNGs saved in each checkpoint. A resumed run therefore re-reads the
+interrupted batch, skips the rounds already made, and continues bit for bit.
 """
 
 from __future__ import annotations
@@ -21,18 +23,19 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 from torch.utils.data import DataLoader
 
-from framepred.data.tree import FrameTree
-from framepred.data.window_dataset import WindowDataset, clip_windows, epoch_batches
+from framepred.data.window_dataset import epoch_batches
 from framepred.engine import distributed
 from framepred.engine.checkpointing import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from framepred.engine.config import TrainConfig
+from framepred.engine.data import open_training_data
 from framepred.engine.logging import RunLogger, log_line
+from framepred.engine.networks import NetworkSet
 from framepred.engine.validation import ValidationSet, sample_rows
-from framepred.errors import DataError, TrainingDiverged, UsageError
+from framepred.errors import CheckpointError, TrainingDiverged, UsageError
 from framepred.tasks import create_task
+from framepred.tasks.base import Phase
 
 
 @dataclass
@@ -74,6 +77,16 @@ def train(config: TrainConfig, resume: bool = False) -> TrainResult:
         distributed.shutdown(info)
 
 
+def _to_channels_last(inputs: Any) -> Any:
+    if isinstance(inputs, torch.Tensor):
+        return inputs.contiguous(memory_format=torch.channels_last) if inputs.dim() == 4 else inputs
+    if isinstance(inputs, dict):
+        return {key: _to_channels_last(value) for key, value in inputs.items()}
+    if isinstance(inputs, list | tuple):
+        return type(inputs)(_to_channels_last(value) for value in inputs)
+    return inputs
+
+
 class Trainer:
     def __init__(
         self, config: TrainConfig, info: distributed.DistInfo, device: torch.device, resume: bool
@@ -81,24 +94,25 @@ class Trainer:
         self.config, self.info, self.device = config, info, device
         self.run_dir = Path(config.run_dir)
         self.task = create_task(config.task, **config.task_options)
-        config.task_options = dataclasses.asdict(
-            self.task.options
-        )  # every resolved option goes to config.yaml
+        config.task_options = dataclasses.asdict(self.task.options)  # every resolved option to config.yaml
         self._setup_precision()
         self._setup_data()
         seed_everything(config.seed)
-        self.model: nn.Module = self.task.build_model().to(device)
-        if config.channels_last:
-            self.model = self.model.to(memory_format=torch.channels_last)
+        ema = config.ema if config.ema is not None else self.task.ema
+        self.nets = NetworkSet(self.task, device, info, config.amp, config.channels_last, config.compile, ema)
         self.task.setup(device)
-        self.optimizer = self.task.configure_optimizer(self.model)
-        self.scaler = torch.amp.GradScaler(device.type, enabled=config.amp == "fp16")
+        self.phases: tuple[Phase, ...] = tuple(self.task.phases())
+        self._check_phases()
+        self.colour_order = "RGB"  # the channel order the primary network's weights expect
         self.position = {"step": 0, "epoch": 0, "batch": 0, "update": 0}
         self.best_psnr: float | None = None
         self.saved_step: int | None = None
         if resume:
             self._restore()
-        self.forward_model = self._wrap(self.model)
+        elif config.init:
+            self._initialise(config.init)
+        self.nets.wrap()
+        self._setup_validation()
 
     # ---- setup -----------------------------------------------------------------------------------
     def _setup_precision(self) -> None:
@@ -108,35 +122,34 @@ class Trainer:
         self.amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(amp)
 
     def _setup_data(self) -> None:
-        config, task = self.config, self.task
-        tree = FrameTree(config.data)
-        splits = tree.splits()
-        if not splits:
-            raise DataError(
-                f"{config.data}: no <split>/<sequence>/ frame folders; make one with `framepred prepare`"
-            )
-        val_split = config.val_split
-        if val_split is None:
-            val_split = next((s for s in ("val", "test") if s in splits and len(splits) > 1), None)
-        elif val_split not in splits:
-            raise DataError(
-                f"{config.data}: no split {val_split!r} for --val-split (splits: {', '.join(splits)})"
-            )
-        config.val_split = val_split
-        train_sequences = [s for s in tree.sequences() if s.split != val_split]
-        if not train_sequences:
-            raise DataError(f"{config.data}: every sequence is in the validation split {val_split!r}")
-        windows = clip_windows(train_sequences, task.clip_frames, config.clip_stride)
-        self.dataset = WindowDataset(windows, task.clip_frames, task.augmentation(), config.seed)
+        self.data = open_training_data(self.config, self.task)
+        self.dataset = self.data.dataset
         self.batches_per_epoch = len(self._epoch_batches(0))
-        self.updates_per_batch = task.steps_per_batch()
-        per_epoch = self.batches_per_epoch * self.updates_per_batch
-        self.total_steps = config.steps or config.epochs * per_epoch
-        self.total_iterations = math.ceil(self.total_steps / self.updates_per_batch)
+        self.rounds_per_batch = self.task.rounds_per_batch()
+        per_epoch = self.batches_per_epoch * self.rounds_per_batch
+        self.total_steps = self.config.steps or self.config.epochs * per_epoch
+        self.total_iterations = math.ceil(self.total_steps / self.rounds_per_batch)
+
+    def _setup_validation(self) -> None:
+        spec = self.task.validation()
         self.validation = None
-        if val_split is not None and self.info.is_main:
-            crop = task.augmentation().crop
-            self.validation = ValidationSet(tree.sequences(val_split), config.val_samples, crop, self.device)
+        if spec is not None and self.data.validation and self.info.is_main:
+            multiple = int(getattr(self.nets.primary, "size_multiple", 1))
+            self.validation = ValidationSet(
+                self.data.validation, self.config.val_samples, spec, multiple, self.device
+            )
+
+    def _check_phases(self) -> None:
+        if not self.phases:
+            raise UsageError(f"recipe {self.task.name!r} declares no training phase")
+        for phase in self.phases:
+            if phase.trains not in self.nets.optimizers:
+                raise UsageError(
+                    f"recipe {self.task.name!r}: phase {phase.name!r} trains {phase.trains!r}, "
+                    "which has no optimizer"
+                )
+            if phase.every < 1 or phase.repeat < 1 or not 0 <= phase.offset < phase.every:
+                raise UsageError(f"recipe {self.task.name!r}: phase {phase.name!r} has a bad schedule")
 
     def _epoch_batches(self, epoch: int) -> list[list[int]]:
         c = self.config
@@ -145,40 +158,75 @@ class Trainer:
         )
 
     def _restore(self) -> None:
-        state = load_checkpoint(self.run_dir / "checkpoints" / "last", self.model)
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.scaler.load_state_dict(state["scaler"])
+        folder = self.run_dir / "checkpoints" / "last"
+        loaded, state = load_checkpoint(folder)
+        saved_world = int(state.get("world_size", 1))
+        if saved_world != self.info.world_size:
+            raise CheckpointError(
+                f"{folder}: was trained by {saved_world} process(es), this run has {self.info.world_size}; "
+                f"resume with {saved_world} (--nproc/--gpus {saved_world}), since each process reads "
+                "its own share of every batch"
+            )
+        self._check_model_name(loaded.name, folder)
+        self.nets.load_state_dict(loaded.model.state_dict(), state, str(folder))
+        self.task.load_state_dict(state.get("task", {}))
+        self.colour_order = loaded.colour_order
         self.position = dict(state["position"])
         self.best_psnr = state["best_psnr"]
         self.saved_step = self.position["step"]
         set_rng_state(state["rng"])
 
-    def _wrap(self, model: nn.Module) -> nn.Module:
-        if self.info.enabled:
-            from torch.nn.parallel import DistributedDataParallel
+    def _initialise(self, path: str) -> None:
+        """``--init``: start from a checkpoint's weights (optimizers, steps and RNGs start afresh)."""
+        from framepred.models.checkpoint import load_model
 
-            ids = [self.device.index] if self.device.type == "cuda" else None
-            model = DistributedDataParallel(
-                model, device_ids=ids, find_unused_parameters=self.task.find_unused_parameters
+        loaded = load_model(path)
+        self._check_model_name(loaded.name, path)
+        try:
+            self.nets.primary.load_state_dict(loaded.model.state_dict(), strict=True)
+        except RuntimeError as error:
+            first = str(error).strip().splitlines()[0]
+            config = {
+                f.name: getattr(loaded.model.config, f.name) for f in dataclasses.fields(loaded.model.config)
+            }
+            raise CheckpointError(
+                f"{path}: its weights do not fit the network this recipe builds ({first}); give the "
+                f"recipe the checkpoint's model options: {config}"
+            ) from error
+        self.nets.reset_ema()
+        self.colour_order = loaded.colour_order
+        log_line(
+            f"initialised {self.task.primary} from {path} ({loaded.colour_order} weights)", self.info.is_main
+        )
+
+    def _check_model_name(self, name: str, where: Any) -> None:
+        expected = self.nets.primary.registered_name
+        if name != expected:
+            raise CheckpointError(
+                f"{where}: holds a {name!r} model, but the {self.task.name!r} recipe trains {expected!r}"
             )
-        if self.config.compile:
-            model = torch.compile(model)
-        return model
 
     # ---- the loop --------------------------------------------------------------------------------
+    def _train_columns(self) -> list[str]:
+        others = [f"lr_{name}" for name in self.nets.optimizers if name != self.task.primary]
+        if len(self.phases) == 1:
+            return ["loss", "lr", *self.phases[0].terms, *others]
+        per_phase = [c for p in self.phases for c in (f"{p.name}_loss", *(f"{p.name}_{t}" for t in p.terms))]
+        return ["loss", "lr", *per_phase, *others]
+
     def run(self) -> TrainResult:
         config, info = self.config, self.info
-        term_names = self.task.loss_term_names()
         resume_step = self.saved_step
         if info.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             config.save(self.run_dir / "config.yaml")
-        self.logger = RunLogger(self.run_dir, term_names, info.is_main, resume_step)
+        self.logger = RunLogger(self.run_dir, self._train_columns(), info.is_main, resume_step)
         global_batch = config.batch_size * info.world_size
         log_line(
             f"training {config.task} on {self.device} for {self.total_steps} steps "
-            f"({self.updates_per_batch} per batch of {config.batch_size} clips x {info.world_size} processes "
-            f"= global batch {global_batch}); {len(self.dataset)} clips; run dir {self.run_dir}"
+            f"({self.rounds_per_batch} per batch of {config.batch_size} clips x {info.world_size} processes "
+            f"= global batch {global_batch}); {self.data.description}; validation on "
+            f"{self.data.validation_source}; run dir {self.run_dir}"
             + (f"; resumed at step {resume_step}" if resume_step is not None else ""),
             info.is_main,
         )
@@ -203,17 +251,18 @@ class Trainer:
             generator=torch.Generator().manual_seed(config.seed),
         )
         metrics: dict[str, float] = {}
-        self.model.train()
+        self.nets.train()
         for clips in loader:
             iteration = pos["epoch"] * len(batches) + pos["batch"]
-            lr = self.task.learning_rate(iteration, self.total_iterations)
-            for group in self.optimizer.param_groups:
-                group["lr"] = lr
+            rates = self.task.learning_rates(iteration, self.total_iterations)
+            self.nets.set_learning_rates(rates)
             clips = clips.to(self.device, non_blocking=True).float().div_(255.0)
+            if self.colour_order == "BGR":  # weights from an official BGR checkpoint (--init)
+                clips = clips.flip(2)
             for k, inputs in enumerate(self.task.step_inputs(clips)):
                 if k < pos["update"]:
                     continue  # made before the checkpoint this run resumed from
-                self._step(inputs, lr)
+                self._round(inputs, rates)
                 pos["update"] = k + 1
                 metrics = self._after_step() or metrics
                 if pos["step"] >= self.total_steps:
@@ -224,12 +273,35 @@ class Trainer:
         pos["batch"] = 0
         return metrics
 
-    def _step(self, inputs: torch.Tensor, lr: float) -> None:
-        config, pos = self.config, self.position
-        if config.channels_last:
-            inputs = inputs.contiguous(memory_format=torch.channels_last)
+    def _round(self, inputs: Any, rates: dict[str, float]) -> None:
+        pos, step = self.position, self.position["step"]
+        if self.config.channels_last:
+            inputs = _to_channels_last(inputs)
+        primary = self.task.primary
+        row: dict[str, float] = {"lr": rates[primary]}
+        row.update({f"lr_{n}": rate for n, rate in rates.items() if n != primary})
+        single = len(self.phases) == 1
+        for phase in self.phases:
+            if not phase.due(step):
+                continue
+            for _ in range(phase.repeat):
+                value, terms = self._update(phase, inputs, step)
+            if single:
+                row.update(loss=value, **terms)
+            else:
+                row[f"{phase.name}_loss"] = value
+                row.update({f"{phase.name}_{name}": term for name, term in terms.items()})
+                if phase.trains == primary:
+                    row["loss"] = value
+        pos["step"] += 1
+        self.nets.update_ema(pos["step"])
+        self.logger.train_step(pos["step"], pos["epoch"], row)
+        self._progress(row)
+
+    def _update(self, phase: Phase, inputs: Any, step: int) -> tuple[float, dict[str, float]]:
+        nets = self.nets.view(phase.trains)
         with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None):
-            loss, terms = self.task.loss(self.forward_model, inputs)
+            loss, terms = phase.loss(nets, inputs, step)
         value = distributed.mean_across(loss.detach().float(), self.info).item()
         if not math.isfinite(value):
             where = (
@@ -237,22 +309,15 @@ class Trainer:
                 if self.saved_step is not None
                 else "no checkpoint had been saved yet"
             )
+            which = "" if len(self.phases) == 1 else f" of phase {phase.name!r}"
             raise TrainingDiverged(
-                f"loss became {value} at step {pos['step'] + 1}; training stopped and {where}; "
-                "lower --lr (or set a gradient clip) and --resume"
+                f"loss{which} became {value} at step {step + 1}; training stopped and {where}; "
+                "lower the learning rate (or set --grad-clip) and --resume"
             )
-        self.optimizer.zero_grad(set_to_none=True)
-        self.scaler.scale(loss).backward()
-        if config.grad_clip is not None:
-            self.scaler.unscale_(self.optimizer)
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), config.grad_clip)
-        self.scaler.step(self.optimizer)
-        self.scaler.update()
-        pos["step"] += 1
-        self.logger.train_step(pos["step"], pos["epoch"], value, lr, terms)
-        self._progress(value, lr)
+        self.nets.update(phase.trains, loss, self.config.grad_clip)
+        return value, terms
 
-    def _progress(self, loss: float, lr: float) -> None:
+    def _progress(self, row: dict[str, float]) -> None:
         step = self.position["step"]
         if not hasattr(self, "_tick"):
             self._tick = (self.logger.start, step - 1)
@@ -260,9 +325,14 @@ class Trainer:
             now = time.monotonic()
             rate = (step - self._tick[1]) / max(now - self._tick[0], 1e-9)
             self._tick = (now, step)
+            losses = " ".join(
+                f"{name} {value:.5f}"
+                for name, value in row.items()
+                if name == "loss" or (len(self.phases) > 1 and name.endswith("_loss"))
+            )
             log_line(
-                f"step {step}/{self.total_steps} epoch {self.position['epoch']} "
-                f"loss {loss:.5f} lr {lr:.3g} {rate:.2f} steps/s",
+                f"step {step}/{self.total_steps} epoch {self.position['epoch']} {losses} "
+                f"lr {row['lr']:.3g} {rate:.2f} steps/s",
                 self.info.is_main,
             )
 
@@ -282,9 +352,10 @@ class Trainer:
         improved = False
         if (step % config.val_every == 0 or final) and self.validation is not None:
             metrics = self._validate()
-            improved = self.best_psnr is None or metrics["val_psnr"] > self.best_psnr
-            if improved:
-                self.best_psnr = metrics["val_psnr"]
+            if self.data.selects_best:
+                improved = self.best_psnr is None or metrics["val_psnr"] > self.best_psnr
+                if improved:
+                    self.best_psnr = metrics["val_psnr"]
         if step % config.save_every == 0 or final:
             self._save("last")
         if improved:
@@ -292,12 +363,19 @@ class Trainer:
         distributed.barrier(self.info)
         return metrics
 
+    def _predict(self, context: torch.Tensor, horizon: int) -> torch.Tensor:
+        model = self.nets.predicting
+        if self.colour_order == "BGR":
+            return self.task.predict(model, context.flip(2), horizon).flip(2)
+        return self.task.predict(model, context, horizon)
+
     def _validate(self) -> dict[str, float]:
         step = self.position["step"]
-        self.model.eval()
+        model = self.nets.predicting
+        model.eval()
         with torch.no_grad():
-            metrics, samples = self.validation.evaluate(lambda ctx: self.task.predict(self.model, ctx))
-        self.model.train()
+            metrics, samples = self.validation.evaluate(self._predict)
+        self.nets.train()
         self.logger.validation(step, self.position["epoch"], metrics)
         self.logger.samples(step, sample_rows(samples))
         log_line(
@@ -314,11 +392,12 @@ class Trainer:
         state: dict[str, Any] = {
             "position": dict(self.position),
             "best_psnr": self.best_psnr,
-            "optimizer": self.optimizer.state_dict(),
-            "scaler": self.scaler.state_dict(),
             "rng": rng_state(),
             "world_size": self.info.world_size,
+            "task": self.task.state_dict(),
+            **self.nets.state_dict(),
         }
-        save_checkpoint(self.run_dir / "checkpoints" / name, self.model, state)
+        folder = self.run_dir / "checkpoints" / name
+        save_checkpoint(folder, self.nets.predicting, state, self.position["step"], self.colour_order)
         if name == "last":
             self.saved_step = self.position["step"]

@@ -1,13 +1,15 @@
-"""Model weight files: framepred's own safetensors format, and the official DMVFN state dicts.
+"""Model weight files: framepred's own safetensors format, and the release formats of model families.
 
 framepred format: a safetensors file whose metadata names the model (``framepred.model``), its
 config as JSON (``framepred.config``), the colour order the weights expect (``framepred.colour_order``,
 RGB or BGR) and the framepred version that wrote it; one file rebuilds the model.
 
-Official DMVFN releases (``dmvfn_city.pkl`` ...) are ``torch.save`` of a plain dict of tensors whose
-keys carry DistributedDataParallel's ``module.`` prefix. They are read with
-``torch.load(weights_only=True)``, which refuses any pickled object other than tensors and
-containers, so a crafted file cannot run code. They were trained on BGR frames (OpenCV).
+Any other file is read as a ``torch.save`` of a plain dict of tensors (the way research code
+releases weights), with ``torch.load(weights_only=True)``, which refuses any pickled object other
+than tensors and containers, so a crafted file cannot run code. DistributedDataParallel's
+``module.`` prefix is removed. Which family the dict belongs to is decided by the release formats
+the families register here (``register_release_format``; the official DMVFN releases:
+``models/dmvfn_release.py``), each of which recognises its keys and rebuilds its model.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import os
 import pickle
 import struct
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,15 +30,32 @@ from torch import nn
 
 from framepred.errors import CheckpointError, FramepredError
 from framepred.io.atomic import atomic_path
-from framepred.models.registry import create_model, model_entry
+from framepred.models.registry import create_model, list_models, model_entry
 
 COLOUR_ORDERS = ("RGB", "BGR")
-OFFICIAL_COLOUR_ORDER = "BGR"
 _KEY_MODEL = "framepred.model"
 _KEY_CONFIG = "framepred.config"
 _KEY_COLOUR = "framepred.colour_order"
 _KEY_VERSION = "framepred.version"
-_HINT = "pass a framepred .safetensors checkpoint or an official DMVFN .pkl/.pth"
+_HINT = "pass a framepred .safetensors checkpoint or an official release (e.g. DMVFN .pkl/.pth)"
+
+
+@dataclass(frozen=True)
+class ReleaseFormat:
+    """A family's released weight files: ``claims(state)`` says whether a state dict is one of them,
+    ``build(state, path, overrides)`` rebuilds the model (raising CheckpointError if it does not fit)."""
+
+    name: str  # e.g. "DMVFN state dict", for messages
+    claims: Callable[[dict[str, torch.Tensor]], bool]
+    build: Callable[[dict[str, torch.Tensor], Path, dict[str, Any]], LoadedModel]
+
+
+_RELEASE_FORMATS: list[ReleaseFormat] = []
+
+
+def register_release_format(release: ReleaseFormat) -> None:
+    if all(r.name != release.name for r in _RELEASE_FORMATS):
+        _RELEASE_FORMATS.append(release)
 
 
 @dataclass
@@ -103,7 +123,7 @@ def load_model(
     if _is_safetensors(path):
         loaded = _load_framepred(path, config_overrides)
     else:
-        loaded = _load_official(path, config_overrides)
+        loaded = _load_release(path, config_overrides)
     loaded.model.to(resolve_device(device))
     loaded.model.eval()
     return loaded
@@ -148,23 +168,23 @@ def _load_framepred(path: Path, overrides: dict[str, Any]) -> LoadedModel:
         raise CheckpointError(f"{path}: its config metadata is not valid JSON; re-create the file") from error
     except FramepredError as error:
         raise CheckpointError(f"{path}: cannot rebuild model {name!r}: {error}") from error
-    _load_weights(model, tensors, path, f"framepred {name!r} checkpoint")
+    load_weights(model, tensors, path, f"framepred {name!r} checkpoint")
     return LoadedModel(model, name, colour_order, {"format": "framepred", **meta})
 
 
-def _load_official(path: Path, overrides: dict[str, Any]) -> LoadedModel:
-    state = read_official_state_dict(path)
-    try:
-        model = create_model("dmvfn", **overrides)
-    except FramepredError as error:
-        raise CheckpointError(f"{path}: {error}") from error
-    _load_weights(model, state, path, "DMVFN state dict")
-    meta = {"format": "official-dmvfn", _KEY_MODEL: "dmvfn", _KEY_COLOUR: OFFICIAL_COLOUR_ORDER}
-    return LoadedModel(model, "dmvfn", OFFICIAL_COLOUR_ORDER, meta)
+def _load_release(path: Path, overrides: dict[str, Any]) -> LoadedModel:
+    state = read_state_dict(path)
+    list_models()  # every family registers its release formats on import
+    for release in _RELEASE_FORMATS:
+        if release.claims(state):
+            return release.build(state, path, overrides)
+    names = " or ".join(r.name for r in _RELEASE_FORMATS) or "known release"
+    example = next(iter(state), "none")
+    raise CheckpointError(f"{path}: not a {names} (its weights are named like {example!r}); {_HINT}")
 
 
-def read_official_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
-    """The tensors of an official checkpoint, ``module.`` prefix removed. Never runs pickled code."""
+def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """The tensors of a released state dict, ``module.`` prefix removed. Never runs pickled code."""
     path = Path(path)
     try:
         with warnings.catch_warnings():  # torch warns about pickle protocols it is about to refuse anyway
@@ -194,7 +214,7 @@ def read_official_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]
     return state
 
 
-def _load_weights(model: nn.Module, tensors: dict[str, torch.Tensor], path: Path, what: str) -> None:
+def load_weights(model: nn.Module, tensors: dict[str, torch.Tensor], path: Path, what: str) -> None:
     """Strict load with an error that says which keys or shapes do not fit."""
     expected = model.state_dict()
     missing = [key for key in expected if key not in tensors]

@@ -152,7 +152,12 @@ class _StraightThroughBernoulli(torch.autograd.Function):
         return grad
 
 
-@register_model("dmvfn", DMVFNConfig, "DMVFN (Hu et al., CVPR 2023): routed multi-scale voxel flow")
+@register_model(
+    "dmvfn",
+    DMVFNConfig,
+    "DMVFN (Hu et al., CVPR 2023): routed multi-scale voxel flow",
+    small={"features": [8] * 9},
+)
 class DMVFN(nn.Module):
     context_frames = 2
     size_multiple = 16

@@ -26,18 +26,29 @@ class ModelEntry:
     config_class: type
     description: str
     trainable: bool
+    small: dict[str, Any]  # options of a small instance: registry tests and smoke runs on a CPU
 
 
 _REGISTRY: dict[str, ModelEntry] = {}
 
 
-def register_model(name: str, config_class: type, description: str, trainable: bool = True) -> Callable:
-    """Class decorator: ``@register_model("dmvfn", DMVFNConfig, "...")``."""
+def register_model(
+    name: str,
+    config_class: type,
+    description: str,
+    trainable: bool = True,
+    small: dict[str, Any] | None = None,
+) -> Callable:
+    """Class decorator: ``@register_model("dmvfn", DMVFNConfig, "...", small={"features": [8] * 9})``.
+
+    ``small``: config options that make a small, fast instance (registry tests build it)."""
 
     def decorate(model_class: type) -> type:
-        if name in _REGISTRY:
+        if name in _REGISTRY and _REGISTRY[name].model_class is not model_class:
             raise ValueError(f"model {name!r} is registered twice")
-        _REGISTRY[name] = ModelEntry(name, model_class, config_class, description, trainable)
+        _REGISTRY[name] = ModelEntry(
+            name, model_class, config_class, description, trainable, dict(small or {})
+        )
         model_class.registered_name = name
         return model_class
 
@@ -47,6 +58,9 @@ def register_model(name: str, config_class: type, description: str, trainable: b
 def _ensure_families_imported() -> None:
     # Importing the package registers every family (each module decorates its classes).
     import framepred.models  # noqa: F401
+    from framepred.plugins import import_plugins
+
+    import_plugins()
 
 
 def list_models(trainable_only: bool = False) -> list[str]:
@@ -74,8 +88,13 @@ def check_options(kind: str, name: str, config_class: type, options: dict[str, A
         )
 
 
-def create_model(name: str, **config: Any) -> Any:
-    """Build a registered model with default config, overridden by keyword arguments."""
+def model_config(name: str, **config: Any) -> Any:
+    """The config of a registered model: its defaults, overridden (and checked) by keyword arguments."""
     entry = model_entry(name)
     check_options("model", name, entry.config_class, config)
-    return entry.model_class(entry.config_class(**config))
+    return entry.config_class(**config)
+
+
+def create_model(name: str, **config: Any) -> Any:
+    """Build a registered model with default config, overridden by keyword arguments."""
+    return model_entry(name).model_class(model_config(name, **config))

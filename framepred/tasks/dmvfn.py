@@ -10,38 +10,43 @@ share it, as in the official code), then follows a cosine to 1e-5 at the end of 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import nn
 
 from framepred.data.augment import AugmentOptions
+from framepred.errors import UsageError
 from framepred.losses.pixel import LaplacianLoss
-from framepred.models.registry import create_model
-from framepred.tasks.base import Task
+from framepred.models.registry import create_model, model_config
+from framepred.tasks.base import DataSpec, Task
+from framepred.tasks.options import option
 from framepred.tasks.registry import register_task
 from framepred.tasks.schedule import warmup_cosine
 
 
 @dataclass
 class DMVFNTaskOptions:
-    clip_frames: int = 10  # frames per training clip (Cityscapes 30, KITTI 9, UCF101 10 in the paper)
-    crop: int | None = 256
-    rotate: bool = True
-    channel_swap: bool = True
-    flip: bool = True
-    lr_start: float = 1e-5
-    lr_peak: float = 1e-4
-    lr_end: float = 1e-5
-    warmup: int = 2000  # data-loader batches
-    weight_decay: float = 1e-3
-    block_decay: float = 0.8  # weight of block i's Laplacian term: block_decay ** (last - i)
-    lap_levels: int = 5
-    perceptual: bool = True
-    perceptual_weight: float = 0.5
-    vgg_weights: str | None = None  # default: torch hub cache
-    model: dict[str, Any] = field(default_factory=dict)  # DMVFNConfig overrides (features, routing, ...)
+    clip_frames: int = option(10, "Frames per training clip; each consecutive triplet is one step.")
+    clip_stride: int | None = option(None, "Frames between clip starts (default: the clip length).")
+    crop: int | None = option(256, "Random square crop side, a multiple of 32 (none: whole frames).")
+    rotate: bool = option(True, "Random 90/180/270-degree rotations.")
+    channel_swap: bool = option(True, "Reverse the colour channels with probability 1/2.")
+    flip: bool = option(True, "Random vertical and horizontal flips.")
+    lr: float = option(1e-4, "Peak learning rate.")
+    lr_start: float | None = option(None, "Learning rate at step 0 (default: lr/10).")
+    lr_end: float | None = option(None, "Learning rate at the end (default: lr/10).")
+    warmup: int = option(2000, "Linear warm-up length in data-loader batches.")
+    weight_decay: float = option(1e-3, "AdamW weight decay.")
+    block_decay: float = option(0.8, "Weight of block i's Laplacian term: block_decay^(last - i).")
+    lap_levels: int = option(5, "Laplacian pyramid levels.")
+    perceptual: bool = option(True, "Add the VGG19 perceptual loss (needs vgg19-dcbb9e9d.pth).")
+    perceptual_weight: float = option(0.5, "Weight of the perceptual loss.")
+    vgg_weights: str | None = option(None, "vgg19-dcbb9e9d.pth (default: the torch hub cache).")
+    model: dict[str, Any] = option(
+        {}, 'DMVFN options as JSON, e.g. \'{"routing": "all"}\'.', flag="--model-config"
+    )
 
 
 @register_task("dmvfn")
@@ -54,16 +59,48 @@ class DMVFNTask(Task):
         self.lap: LaplacianLoss | None = None
         self.vgg: nn.Module | None = None
 
+    def check_options(self) -> None:
+        o = self.options
+        if o.clip_frames < 3:
+            raise UsageError(f"--clip-frames must be at least 3 (a triplet), got {o.clip_frames}")
+        if o.clip_stride is not None and o.clip_stride < 1:
+            raise UsageError(f"--clip-stride must be at least 1, got {o.clip_stride}")
+        if o.crop is not None:
+            self._check_side(o.crop, "--crop")
+        model_config("dmvfn", **o.model)  # refuses unknown or invalid model options now, not mid-run
+
+    def _check_side(self, side: int, what: str) -> None:
+        multiple = 2**self.options.lap_levels
+        if side % multiple or side < 2 * multiple:
+            nearest = max(2 * multiple, side // multiple * multiple)
+            raise UsageError(
+                f"{what} {side}: DMVFN's Laplacian loss ({self.options.lap_levels} levels) needs a multiple "
+                f"of {multiple} of at least {2 * multiple}; e.g. --crop {nearest}"
+            )
+
+    def check_clip_size(self, height: int, width: int) -> None:
+        if self.options.crop is None:
+            for side in (height, width):
+                self._check_side(side, f"training frames of {width}x{height} (no --crop): side")
+
+    @classmethod
+    def tiny_options(cls) -> dict[str, Any]:
+        return {
+            "clip_frames": 4,
+            "crop": 64,
+            "perceptual": False,
+            "warmup": 3,
+            "lr": 1e-3,
+            "model": {"features": [8] * 9, "routing": "sample"},
+        }
+
     def build_model(self) -> nn.Module:
         return create_model("dmvfn", **self.options.model)
 
-    @property
-    def clip_frames(self) -> int:
-        return self.options.clip_frames
-
-    def augmentation(self) -> AugmentOptions:
+    def data(self) -> DataSpec:
         o = self.options
-        return AugmentOptions(crop=o.crop, rotate=o.rotate, channel_swap=o.channel_swap, flip=o.flip)
+        augment = AugmentOptions(crop=o.crop, rotate=o.rotate, channel_swap=o.channel_swap, flip=o.flip)
+        return DataSpec(clip_frames=o.clip_frames, stride=o.clip_stride, augment=augment)
 
     def step_inputs(self, clips: torch.Tensor) -> Iterator[torch.Tensor]:
         batch, frames, channels, height, width = clips.shape
@@ -73,13 +110,16 @@ class DMVFNTask(Task):
 
     def setup(self, device: torch.device) -> None:
         self.lap = LaplacianLoss(levels=self.options.lap_levels).to(device)
-        if self.options.perceptual and self.options.perceptual_weight > 0:
+        if self._uses_perceptual():
             from framepred.losses.perceptual import VGGPerceptualLoss
 
             self.vgg = VGGPerceptualLoss(self.options.vgg_weights).to(device)
 
-    def loss_term_names(self) -> list[str]:
-        return ["lap", "vgg"] if self.options.perceptual and self.options.perceptual_weight > 0 else ["lap"]
+    def _uses_perceptual(self) -> bool:
+        return self.options.perceptual and self.options.perceptual_weight > 0
+
+    def terms(self) -> tuple[str, ...]:
+        return ("lap", "vgg") if self._uses_perceptual() else ("lap",)
 
     def loss(self, model: nn.Module, inputs: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         if self.lap is None:
@@ -103,9 +143,14 @@ class DMVFNTask(Task):
 
     def configure_optimizer(self, model: nn.Module) -> torch.optim.Optimizer:
         return torch.optim.AdamW(
-            model.parameters(), lr=self.options.lr_start, weight_decay=self.options.weight_decay
+            model.parameters(), lr=self._lr_start(), weight_decay=self.options.weight_decay
         )
+
+    def _lr_start(self) -> float:
+        o = self.options
+        return o.lr / 10 if o.lr_start is None else o.lr_start
 
     def learning_rate(self, iteration: int, total_iterations: int) -> float:
         o = self.options
-        return warmup_cosine(iteration, total_iterations, o.lr_start, o.lr_peak, o.lr_end, o.warmup)
+        end = o.lr / 10 if o.lr_end is None else o.lr_end
+        return warmup_cosine(iteration, total_iterations, self._lr_start(), o.lr, end, o.warmup)

@@ -1,19 +1,27 @@
-"""The task registry: ``@register_task("dmvfn")`` on a Task subclass, ``create_task(name, **options)``."""
+"""The task registry: ``@register_task("dmvfn")`` on a Task subclass, ``create_task(name, **options)``.
+
+Recipes outside framepred register the same way from the modules named in ``FRAMEPRED_PLUGINS``
+(see ``framepred.plugins``).
+"""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import Any
 
 from framepred.errors import UsageError
 from framepred.models.registry import check_options
+from framepred.plugins import import_plugins
 
 _TASKS: dict[str, type] = {}
+# Importing each recipe module registers it.
+BUILTIN_RECIPES = ("framepred.tasks.dmvfn",)
 
 
 def register_task(name: str) -> Callable[[type], type]:
     def decorate(cls: type) -> type:
-        if name in _TASKS:
+        if name in _TASKS and _TASKS[name] is not cls:
             raise ValueError(f"task {name!r} is registered twice")
         _TASKS[name] = cls
         cls.name = name
@@ -23,8 +31,9 @@ def register_task(name: str) -> Callable[[type], type]:
 
 
 def _ensure_tasks_imported() -> None:
-    # Importing each recipe module registers it.
-    import framepred.tasks.dmvfn  # noqa: F401
+    for module in BUILTIN_RECIPES:
+        importlib.import_module(module)
+    import_plugins()
 
 
 def list_tasks() -> list[str]:

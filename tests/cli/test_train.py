@@ -37,7 +37,7 @@ def test_train_then_extend_with_resume(tree, tmp_path):
     assert out["steps"] == 2 and out["val_psnr"] > 0 and out["copy_last_psnr"] > 0
     with open(run / "config.yaml") as handle:
         config = handle.read()
-    assert "lr_peak: 0.0005" in config and "warmup: 7" in config and "perceptual: false" in config
+    assert "lr: 0.0005" in config and "warmup: 7" in config and "perceptual: false" in config
     # Resume reads config.yaml; only the run length changes.
     result = runner.invoke(
         app, ["train", "dmvfn", "--run-dir", str(run), "--resume", "--steps", "3", "--json"]
@@ -51,7 +51,11 @@ def test_train_then_extend_with_resume(tree, tmp_path):
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--steps", "2", "--model-config", "{bad"], "--model-config is not valid JSON"),
+        (["--steps", "2", "--model-config", "{bad"], "--model-config: '{bad' is not valid JSON"),
+        (["--steps", "2", "--crop", "big"], "argument --crop: invalid int value: 'big'"),
+        (["--steps", "2", "--crop", "50"], "--crop 50: DMVFN's Laplacian loss"),
+        (["--steps", "2", "--bogus", "1"], "has no option '--bogus'"),
+        (["--steps", "2", "--crop", "256"], "smaller than the 256x256 crop; lower --crop"),
         (["--steps", "2", "--gpus", "2"], "--gpus 2 asked for"),
         (["--steps", "2", "--gpus", "1", "--nproc", "2"], "not both"),
         (["--steps", "2", "--epochs", "1"], "exactly one"),

@@ -211,9 +211,9 @@ def test_interrupted_run_resumes_to_the_same_bytes(frame_folders: Path, tmp_path
     finished = sorted(p.name for p in out.glob("shard-*.npy"))
     assert 0 < len(finished) < 12 and list(out.glob(".shard-*.partial.npy"))
     with pytest.raises(DataError, match="did not finish"):
-        from framepred.data.clip_dataset import ClipDataset
+        from framepred.data.shard_dataset import ShardDataset
 
-        ClipDataset(out)
+        ShardDataset(out)
 
     # A finished shard damaged after the fact is made again; a stray partial file is ignored.
     damaged = out / finished[0]

@@ -4,7 +4,7 @@ import torch
 
 from framepred.data.augment import AugmentOptions, augment_clip
 from framepred.data.tree import FrameTree, SequenceWriter
-from framepred.data.window_dataset import WindowDataset, clip_windows, epoch_batches
+from framepred.data.window_dataset import WindowDataset, epoch_batches, find_windows
 from framepred.errors import DataError
 
 
@@ -41,7 +41,7 @@ def test_crop_larger_than_frames_is_an_error():
 
 def test_dataset_is_deterministic_and_decodes_clips(tmp_path):
     tree = _tree(tmp_path)
-    windows = clip_windows(tree.sequences("train"), 3)
+    windows = find_windows(tree.sequences("train"), 3)
     assert [(w.sequence.name, w.start) for w in windows] == [(f"seq{s}", k) for s in range(2) for k in (0, 3)]
     dataset = WindowDataset(windows, 3, AugmentOptions(crop=32), seed=5)
     a, b = dataset[(0, 1)], dataset[(0, 1)]
@@ -53,7 +53,7 @@ def test_dataset_is_deterministic_and_decodes_clips(tmp_path):
     )
     assert torch.equal(plain[(0, 2)][1].permute(1, 2, 0), torch.from_numpy(windows[2].sequence.read(1)))
     with pytest.raises(DataError, match="--clip-frames"):
-        clip_windows(tree.sequences("train"), 8)
+        find_windows(tree.sequences("train"), 8)
 
 
 def test_epoch_batches_split_ranks_without_overlap():
@@ -72,7 +72,7 @@ def test_workers_deliver_the_same_clips(tmp_path):
     from torch.utils.data import DataLoader
 
     tree = _tree(tmp_path)
-    dataset = WindowDataset(clip_windows(tree.sequences("train"), 3), 3, AugmentOptions(crop=32), seed=9)
+    dataset = WindowDataset(find_windows(tree.sequences("train"), 3), 3, AugmentOptions(crop=32), seed=9)
     batches = [[(2, 0), (2, 3)], [(2, 1), (2, 2)]]
     direct = [torch.stack([dataset[k] for k in batch]) for batch in batches]
     loaded = list(DataLoader(dataset, batch_sampler=batches, num_workers=2))

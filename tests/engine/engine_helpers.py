@@ -12,11 +12,18 @@ TINY_MODEL = {"features": [8, 8, 8, 8, 8, 8, 8, 8, 8], "routing": "sample"}
 
 
 def moving_squares_tree(
-    root: Path, sequences: int = 3, frames: int = 8, size: int = 72, val: bool = True
+    root: Path,
+    sequences: int = 3,
+    frames: int = 8,
+    size: int = 72,
+    val: bool = True,
+    splits: dict[str, int] | None = None,
 ) -> Path:
+    """``sequences`` training sequences and one val sequence, or the sequences per split of ``splits``."""
     rng = np.random.default_rng(0)
-    splits = [("train", sequences)] + ([("val", 1)] if val else [])
-    for split, count in splits:
+    if splits is None:
+        splits = {"train": sequences, **({"val": 1} if val else {})}
+    for split, count in splits.items():
         for s in range(count):
             y, x = rng.integers(8, size - 24, 2)
             dy, dx = rng.integers(-3, 4, 2)
@@ -37,7 +44,7 @@ def tiny_options(**extra) -> dict:
         "crop": 64,
         "perceptual": False,
         "warmup": 3,
-        "lr_peak": 1e-3,
+        "lr": 1e-3,
         "model": dict(TINY_MODEL),
     }
     options.update(extra)
@@ -61,9 +68,10 @@ def tiny_config(tree: Path, run_dir: Path, **extra):
     return TrainConfig(**values)
 
 
-def first_step_gradients(config, out: Path) -> None:
-    """Build the engine's Trainer (DDP when WORLD_SIZE > 1), run the first optimiser step's forward and
-    backward on this rank's first batch, and save the gradients (rank 0 only)."""
+def first_round_gradients(config, out: Path) -> None:
+    """Build the engine's Trainer (DDP when WORLD_SIZE > 1), run every phase of the first round on this
+    rank's first batch as the loop does (backward, then the optimizer step), and save each phase's
+    gradients of the network it trains (rank 0 only): ``{phase: {parameter: gradient}}``."""
     import torch
 
     from framepred.engine import distributed
@@ -77,10 +85,17 @@ def first_step_gradients(config, out: Path) -> None:
         batch = trainer._epoch_batches(0)[0]
         clips = torch.stack([trainer.dataset[(0, i)] for i in batch]).float() / 255
         inputs = next(trainer.task.step_inputs(clips))
-        loss, _ = trainer.task.loss(trainer.forward_model, inputs)
-        loss.backward()
+        trainer.nets.set_learning_rates(trainer.task.learning_rates(0, trainer.total_iterations))
+        grads = {}
+        for phase in trainer.phases:
+            if phase.due(0):
+                loss, _ = phase.loss(trainer.nets.view(phase.trains), inputs, 0)
+                trainer.nets.update(phase.trains, loss, None)
+                network = trainer.nets.bare[phase.trains]
+                grads[phase.name] = {
+                    n: p.grad.clone() for n, p in network.named_parameters() if p.grad is not None
+                }
         if info.is_main:
-            grads = {n: p.grad.clone() for n, p in trainer.model.named_parameters() if p.grad is not None}
             torch.save(grads, out)
     finally:
         distributed.shutdown(info)
@@ -99,4 +114,4 @@ def ddp_worker(rank: int, world: int, port: int, config, out: Path) -> None:
     import torch
 
     torch.set_num_threads(1)
-    first_step_gradients(config, out)
+    first_round_gradients(config, out)

@@ -25,13 +25,18 @@ def test_round_trip_with_weights_only_state(tmp_path):
     model.block0.conv0[0][0].weight.sum().backward()
     optimizer.step()
     save_checkpoint(
-        tmp_path / "last", model, {"step": 3, "optimizer": optimizer.state_dict(), "rng": rng_state()}
+        tmp_path / "last", model, {"optimizer": optimizer.state_dict(), "rng": rng_state()}, step=3
     )
-    other = _model(1)
-    state = load_checkpoint(tmp_path / "last", other)  # torch.load(weights_only=True) inside
-    for a, b in zip(model.state_dict().values(), other.state_dict().values(), strict=True):
+    loaded, state = load_checkpoint(tmp_path / "last")  # torch.load(weights_only=True) inside
+    for a, b in zip(model.state_dict().values(), loaded.model.state_dict().values(), strict=True):
         assert torch.equal(a, b)
-    assert state["step"] == 3 and state["optimizer"]["state"]
+    assert state["optimizer"]["state"]
+
+
+def test_the_step_is_written_into_the_weights_metadata(tmp_path):
+    save_checkpoint(tmp_path / "last", _model(0), {}, step=17)
+    loaded, _ = load_checkpoint(tmp_path / "last")
+    assert loaded.meta["step"] == "17"
 
 
 def test_rng_states_restore_every_generator():
@@ -44,7 +49,7 @@ def test_rng_states_restore_every_generator():
 
 def test_kill_between_the_two_renames_keeps_the_old_checkpoint(tmp_path, monkeypatch):
     old_model, new_model = _model(0), _model(1)
-    save_checkpoint(tmp_path / "last", old_model, {"step": 1})
+    save_checkpoint(tmp_path / "last", old_model, {"position": 1}, step=1)
     real_replace = os.replace
 
     def dies_before_the_new_folder_lands(src, dst):
@@ -54,12 +59,12 @@ def test_kill_between_the_two_renames_keeps_the_old_checkpoint(tmp_path, monkeyp
 
     monkeypatch.setattr(checkpointing.os, "replace", dies_before_the_new_folder_lands)
     with pytest.raises(KeyboardInterrupt):
-        save_checkpoint(tmp_path / "last", new_model, {"step": 2})
+        save_checkpoint(tmp_path / "last", new_model, {"position": 2}, step=2)
     monkeypatch.setattr(checkpointing.os, "replace", real_replace)
     assert not (tmp_path / "last").exists() and (tmp_path / ".last.old").is_dir()
-    restored = _model(2)
-    assert load_checkpoint(tmp_path / "last", restored)["step"] == 1  # recovered from .last.old
-    assert torch.equal(restored.l1.weight, old_model.l1.weight)
+    restored, state = load_checkpoint(tmp_path / "last")
+    assert state["position"] == 1  # recovered from .last.old
+    assert torch.equal(restored.model.l1.weight, old_model.l1.weight)
     assert not list(tmp_path.glob(".last.*"))
 
 
@@ -73,7 +78,7 @@ def test_recover_clears_partial_folders(tmp_path):
 
 def test_missing_checkpoint_is_a_clear_error(tmp_path):
     with pytest.raises(CheckpointError, match="without --resume"):
-        load_checkpoint(tmp_path / "last", _model(0))
+        load_checkpoint(tmp_path / "last")
 
 
 def test_metrics_truncation_drops_rows_after_the_checkpoint_and_partial_lines(tmp_path):

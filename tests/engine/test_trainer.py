@@ -30,13 +30,13 @@ def test_run_directory_contents(tree, tmp_path):
     assert all(float(r["lr"]) > 0 and float(r["loss"]) > 0 for r in rows)
     assert [int(r["step"]) for r in _rows(run, "val")] == [2, 4]
     config = yaml.safe_load((run / "config.yaml").read_text())
-    assert config["task_options"]["lr_start"] == 1e-5 and config["task_options"]["warmup"] == 3
+    assert config["task_options"]["lr"] == 1e-3 and config["task_options"]["warmup"] == 3
     assert config["val_split"] == "val" and config["steps"] == 4
     for name in ("results.png", "samples/step_0000002.png", "checkpoints/last/model.safetensors"):
         assert (run / name).is_file(), name
     assert list((run / "events").iterdir())
     state = torch.load(run / "checkpoints" / "last" / STATE_NAME, weights_only=True)
-    assert state["position"]["step"] == 4 and "optimizer" in state and "torch" in state["rng"]
+    assert state["position"]["step"] == 4 and "model" in state["optimizers"] and "torch" in state["rng"]
     assert result.validation["copy_last_psnr"] > 0
 
 
@@ -82,17 +82,17 @@ def test_resume_mid_batch_in_process_matches(tree, tmp_path, monkeypatch):
 
     from framepred.engine.trainer import Trainer
 
-    real_step = Trainer._step
+    real_round = Trainer._round
 
-    def dies_at_step_6(self, inputs, lr):
+    def dies_at_step_6(self, inputs, rates):
         if self.position["step"] == 5:  # step 5 is the first triplet of a 2-triplet batch: mid-batch
             raise KeyboardInterrupt
-        real_step(self, inputs, lr)
+        real_round(self, inputs, rates)
 
-    monkeypatch.setattr(Trainer, "_step", dies_at_step_6)
+    monkeypatch.setattr(Trainer, "_round", dies_at_step_6)
     with pytest.raises(KeyboardInterrupt):
         train(tiny_config(tree, broken, **config))
-    monkeypatch.setattr(Trainer, "_step", real_step)
+    monkeypatch.setattr(Trainer, "_round", real_round)
     state = torch.load(broken / "checkpoints" / "last" / STATE_NAME, weights_only=True)
     assert state["position"]["update"] == 1  # the checkpoint sits inside a batch
     train(tiny_config(tree, broken, **config), resume=True)

@@ -40,16 +40,32 @@ def test_official_schedule_values():
 
 
 def test_default_options_are_official():
-    o = create_task("dmvfn").options
-    assert (o.lr_start, o.lr_peak, o.lr_end, o.warmup, o.weight_decay) == (1e-5, 1e-4, 1e-5, 2000, 1e-3)
+    task = create_task("dmvfn")
+    o = task.options
+    assert (o.lr, o.warmup, o.weight_decay) == (1e-4, 2000, 1e-3)
+    assert task.learning_rate(0, 10_000) == pytest.approx(1e-5)  # start and end: lr / 10
+    assert task.learning_rate(10_000, 10_000) == pytest.approx(1e-5)
     assert (o.crop, o.block_decay, o.perceptual_weight, o.lap_levels) == (256, 0.8, 0.5, 5)
+
+
+def test_crops_the_laplacian_loss_cannot_take_are_refused_up_front():
+    for crop in (48, 100, 32):
+        with pytest.raises(UsageError, match=f"--crop {crop}: .*multiple of 32 of at least 64"):
+            create_task("dmvfn", crop=crop)
+    with pytest.raises(UsageError, match="at least 3"):
+        create_task("dmvfn", clip_frames=2)
+    with pytest.raises(UsageError, match="routing"):
+        create_task("dmvfn", model={"routing": "sometimes"})
+    task = create_task("dmvfn", crop=None)
+    with pytest.raises(UsageError, match="training frames of 100x64"):
+        task.check_clip_size(64, 100)
 
 
 def test_every_consecutive_triplet_is_one_step():
     task = create_task("dmvfn", clip_frames=5)
     clips = torch.arange(2 * 5 * 3 * 2 * 2, dtype=torch.float32).view(2, 5, 3, 2, 2)
     steps = list(task.step_inputs(clips))
-    assert len(steps) == 3 == task.steps_per_batch()
+    assert len(steps) == 3 == task.rounds_per_batch()
     for k, x in enumerate(steps):
         assert x.shape == (2, 9, 2, 2)
         assert torch.equal(x[:, 0:3], clips[:, k])
@@ -102,6 +118,6 @@ def test_real_dmvfn_step_backpropagates():
 
 
 def test_augmentation_options_follow_the_task():
-    aug = create_task("dmvfn", crop=64, flip=False).augmentation()
+    aug = create_task("dmvfn", crop=64, flip=False).data().augment
     assert (aug.crop, aug.flip, aug.rotate, aug.channel_swap) == (64, False, True, True)
     assert np.isclose(0.8**8, 0.16777216)

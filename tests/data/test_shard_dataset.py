@@ -1,4 +1,4 @@
-"""`framepred.data.ClipDataset`: memory-mapped random access to `framepred clip` shards."""
+"""`framepred.data.ShardDataset`: memory-mapped random access to `framepred clip` shards."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from framepred.data import ClipDataset
+from framepred.data import ShardDataset
 from framepred.data.clips import extract_clips
 from framepred.errors import DataError, UsageError
 from framepred.io.images import write_image
@@ -35,7 +35,7 @@ def stored(out: Path) -> np.ndarray:
 
 def test_items_are_the_stored_clips_as_float_tensors(clips: Path):
     raw = stored(clips)
-    signed, unit = ClipDataset(clips), ClipDataset(clips, value_range="[0,1]")
+    signed, unit = ShardDataset(clips), ShardDataset(clips, value_range="[0,1]")
     assert len(signed) == len(unit) == 25 and (signed.frames, signed.size) == (3, 8)
     for index in [0, 9, 10, 24, -1]:
         expected = torch.from_numpy(raw[index]).permute(0, 3, 1, 2).double()
@@ -50,7 +50,7 @@ def test_items_are_the_stored_clips_as_float_tensors(clips: Path):
 
 
 def test_works_in_a_dataloader_after_pickling(clips: Path):
-    dataset = ClipDataset(clips)
+    dataset = ShardDataset(clips)
     dataset[3]  # opens the memory maps in this process
     copy = pickle.loads(pickle.dumps(dataset))
     assert torch.equal(copy[3], dataset[3])
@@ -60,12 +60,12 @@ def test_works_in_a_dataloader_after_pickling(clips: Path):
 
 def test_bad_folders_and_options(clips: Path, tmp_path: Path):
     with pytest.raises(UsageError, match="value_range"):
-        ClipDataset(clips, value_range="0-255")
+        ShardDataset(clips, value_range="0-255")
     with pytest.raises(DataError, match="manifest.json: not found"):
-        ClipDataset(tmp_path)
+        ShardDataset(tmp_path)
     np.save(clips / "shard-00001.npy", np.zeros((10, 3, 8, 8, 4), np.uint8))
     with pytest.raises(DataError, match="shard-00001.npy: holds"):
-        ClipDataset(clips)
+        ShardDataset(clips)
     (clips / "manifest.json").write_text(json.dumps({"format": "something else"}))
     with pytest.raises(DataError, match="not a framepred clip manifest"):
-        ClipDataset(clips)
+        ShardDataset(clips)

@@ -1,4 +1,4 @@
-"""`ClipDataset`: random access to the clip shards `framepred clip` writes, without loading them.
+"""`ShardDataset`: random access to the clip shards `framepred clip` writes, without loading them.
 
 Shards are opened memory-mapped on first use in each process (so a DataLoader's workers each map
 them themselves), and one item costs one small copy: the clip's frames x size x size x 3 bytes.
@@ -16,12 +16,13 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from framepred.data.augment import AugmentOptions, augment_clip
 from framepred.errors import DataError, UsageError
 
 VALUE_RANGES = ("[-1,1]", "[0,1]")
 
 
-class ClipDataset(Dataset):
+class ShardDataset(Dataset):
     """Clips as float tensors (frames, 3, size, size) in ``value_range`` "[-1,1]" (default) or "[0,1]".
 
     [-1, 1] is ``x / 127.5 - 1``, the normalisation of the adversarial model's original code.
@@ -76,6 +77,36 @@ class ClipDataset(Dataset):
         return state
 
 
+def is_shard_folder(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a `framepred clip` output (its manifest says so), not a frame tree."""
+    manifest = Path(path) / "manifest.json"
+    if not manifest.is_file():
+        return (Path(path) / ".clip-run.json").exists()
+    try:
+        return json.loads(manifest.read_text(encoding="utf-8")).get("format") == "framepred-clips"
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+        return False
+
+
+class AugmentedShards(Dataset):
+    """Shard clips for the training engine: ``dataset[(epoch, index)]`` -> ``N x 3 x S x S`` uint8,
+    augmented with a generator seeded from ``(seed, epoch, index)``, as ``WindowDataset`` does."""
+
+    def __init__(self, shards: ShardDataset, augment: AugmentOptions, seed: int) -> None:
+        self.shards = shards
+        self.augment = augment
+        self.seed = seed
+
+    def __len__(self) -> int:
+        return len(self.shards)
+
+    def __getitem__(self, key: tuple[int, int]) -> torch.Tensor:
+        epoch, index = key
+        rng = np.random.default_rng([self.seed, epoch, index])
+        frames = augment_clip(self.shards.raw(index), self.augment, rng)
+        return torch.from_numpy(frames).permute(0, 3, 1, 2).contiguous()
+
+
 def _open_shard(path: Path) -> np.ndarray:
     try:
         return np.load(path, mmap_mode="r")
@@ -94,5 +125,5 @@ def _read_manifest(root: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise DataError(f"{path}: unreadable ({error}); make the clips again") from error
     if not isinstance(manifest, dict) or manifest.get("format") != "framepred-clips":
-        raise DataError(f"{path}: not a framepred clip manifest; give ClipDataset a `framepred clip` output")
+        raise DataError(f"{path}: not a framepred clip manifest; give ShardDataset a `framepred clip` output")
     return manifest

@@ -1,0 +1,60 @@
+"""Every registered training recipe, the day it is registered: a short run on a small frame tree with
+its tiny options, an exact resume after an interruption, and a predicting network that loads."""
+
+import csv
+
+import numpy as np
+import pytest
+
+import tests.engine.toy_gan  # noqa: F401  (the two-network test recipe goes through the same tests)
+from framepred.engine.config import TrainConfig
+from framepred.engine.trainer import Trainer, train
+from framepred.inference.predictor import Predictor
+from framepred.tasks import list_tasks, task_class
+from tests.engine.engine_helpers import moving_squares_tree
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory):
+    # What Task.tiny_options promises to train on: 64x64 or larger frames, 12 frames per sequence.
+    return moving_squares_tree(tmp_path_factory.mktemp("tree"), sequences=3, frames=12, size=72)
+
+
+def _config(name, tree, run_dir, steps):
+    return TrainConfig(
+        task=name, data=str(tree), run_dir=str(run_dir), steps=steps, batch_size=2, device="cpu", seed=11,
+        val_every=2, save_every=1, val_samples=4, task_options=task_class(name).tiny_options(),
+    )  # fmt: skip
+
+
+def _rows(run_dir):
+    with open(run_dir / "metrics.csv", newline="") as handle:
+        return [{k: v for k, v in r.items() if k != "elapsed_s"} for r in csv.DictReader(handle)]
+
+
+@pytest.mark.parametrize("name", list_tasks())
+def test_trains_resumes_exactly_and_predicts(name, tree, tmp_path, monkeypatch):
+    whole, broken = tmp_path / "whole", tmp_path / "broken"
+    result = train(_config(name, tree, whole, steps=3))
+    assert result.steps == 3
+    rows = [r for r in _rows(whole) if r["kind"] == "train"]
+    assert [r["step"] for r in rows] == ["1", "2", "3"]
+
+    real_round = Trainer._round
+
+    def interrupted(self, inputs, rates):
+        if self.position["step"] == 2:
+            raise KeyboardInterrupt
+        real_round(self, inputs, rates)
+
+    monkeypatch.setattr(Trainer, "_round", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train(_config(name, tree, broken, steps=3))
+    monkeypatch.setattr(Trainer, "_round", real_round)
+    train(_config(name, tree, broken, steps=3), resume=True)
+    assert _rows(broken) == _rows(whole)
+
+    predictor = Predictor.from_checkpoint(whole / "checkpoints" / "last" / "model.safetensors", device="cpu")
+    rng = np.random.default_rng(0)
+    frames = [rng.integers(0, 256, (41, 67, 3), dtype=np.uint8) for _ in range(predictor.context_frames)]
+    assert predictor.predict(frames).shape == (41, 67, 3)
