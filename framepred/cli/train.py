@@ -103,13 +103,22 @@ def command(
 
 def _print_help(ctx: typer.Context, task: str) -> None:
     """The engine's options (typer's help), then the recipe's own, with their defaults."""
+    from rich.console import Console
     from rich.table import Table
 
-    from framepred.cli.console import console
     from framepred.cli.recipe_options import format_default, recipe_options
-    from framepred.tasks.registry import list_tasks, task_class
+    from framepred.tasks.registry import BUILTIN_RECIPES, list_tasks, task_class
 
+    console = Console(highlight=False)  # help goes to stdout, as typer's own
     typer.echo(ctx.get_help())
+    source = ctx.get_parameter_source("task")
+    if source is not None and source.name == "DEFAULT":
+        # Without a recipe name, stay fast: recipes import torch.
+        names = ", ".join(BUILTIN_RECIPES)
+        console.print(
+            f"recipes: {names} (and FRAMEPRED_PLUGINS); `framepred train NAME --help` lists its options"
+        )
+        return
     recipe = task_class(task)
     table = Table(title=f"options of the {task!r} recipe", title_justify="left", box=None, pad_edge=False)
     for column in ("option", "default", ""):

@@ -67,6 +67,18 @@ def resolve_config(config: TrainConfig, resume: bool, overrides: dict[str, Any])
     return saved
 
 
+def check_before_launch(config: TrainConfig) -> None:
+    """Refuse bad recipe options and unusable data here, in one line, rather than in every process
+    the launcher starts (where each would print a traceback)."""
+    import dataclasses
+
+    from framepred.engine.data import open_training_data
+    from framepred.tasks import create_task
+
+    task = create_task(config.task, **config.task_options)
+    open_training_data(dataclasses.replace(config), task)
+
+
 def launch_training(
     config: TrainConfig,
     resume: bool,
@@ -89,6 +101,7 @@ def launch_training(
         return train(config, resume=resume)
     if count < 1:
         raise UsageError("--gpus and --nproc must be at least 1")
+    check_before_launch(config)
     from framepred.engine import distributed
 
     if launch.gpus is not None:

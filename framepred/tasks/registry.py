@@ -11,12 +11,11 @@ from collections.abc import Callable
 from typing import Any
 
 from framepred.errors import UsageError
-from framepred.models.registry import check_options
 from framepred.plugins import import_plugins
 
 _TASKS: dict[str, type] = {}
-# Importing each recipe module registers it.
-BUILTIN_RECIPES = ("framepred.tasks.dmvfn",)
+# name -> the module whose import registers it (imported when first asked for).
+BUILTIN_RECIPES = {"dmvfn": "framepred.tasks.dmvfn"}
 
 
 def register_task(name: str) -> Callable[[type], type]:
@@ -30,10 +29,12 @@ def register_task(name: str) -> Callable[[type], type]:
     return decorate
 
 
-def _ensure_tasks_imported() -> None:
-    for module in BUILTIN_RECIPES:
+def _ensure_tasks_imported(name: str | None = None) -> None:
+    modules = [BUILTIN_RECIPES[name]] if name in BUILTIN_RECIPES else BUILTIN_RECIPES.values()
+    for module in modules:
         importlib.import_module(module)
-    import_plugins()
+    if name not in BUILTIN_RECIPES:
+        import_plugins()
 
 
 def list_tasks() -> list[str]:
@@ -42,14 +43,16 @@ def list_tasks() -> list[str]:
 
 
 def task_class(name: str) -> type:
-    _ensure_tasks_imported()
+    _ensure_tasks_imported(name)
     if name not in _TASKS:
-        raise UsageError(f"no training recipe for {name!r}: choose one of {', '.join(sorted(_TASKS))}")
+        raise UsageError(f"no training recipe for {name!r}: choose one of {', '.join(list_tasks())}")
     return _TASKS[name]
 
 
 def create_task(name: str, **options: Any) -> Any:
     """Build a task with its default options, overridden by keyword arguments."""
+    from framepred.models.registry import check_options
+
     cls = task_class(name)
     check_options("task", name, cls.Options, options)
     return cls(cls.Options(**options))

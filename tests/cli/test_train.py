@@ -105,3 +105,36 @@ def test_nproc_2_runs_ddp_on_cpu_and_matches_one_process(tree, tmp_path):
         with open(tmp_path / name / "metrics.csv") as handle:
             rows[name] = [r for r in csv.DictReader(handle) if r["kind"] == "train"]
     assert float(rows["two"][0]["loss"]) == pytest.approx(float(rows["one"][0]["loss"]), rel=1e-5)
+
+
+def test_recipe_help_lists_the_recipes_own_options_with_defaults():
+    result = runner.invoke(app, ["train", "dmvfn", "--help"])
+    assert result.exit_code == 0, result.output
+    for text in (
+        "--steps",
+        "--val-fraction",
+        "options of the 'dmvfn' recipe",
+        "--clip-frames INT",
+        "--model-config",
+    ):
+        assert text in result.output, text
+    import tests.engine.toy_gan  # noqa: F401  (a plugin recipe gets its help the same way)
+
+    toy = runner.invoke(app, ["train", "toy-gan", "--help"])
+    assert toy.exit_code == 0 and "--g-every INT" in toy.output and "--clip-frames" not in toy.output
+
+
+def test_train_help_without_a_recipe_does_not_import_torch():
+    code = "import sys; from framepred.cli.app import main; sys.argv=['framepred','train','--help']\n"
+    code += "try:\n    main()\nexcept SystemExit:\n    pass\nprint('torch' in sys.modules)"
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert output.strip().endswith("False") and "train NAME --help" in output
+
+
+def test_resume_with_other_recipe_options_is_refused(tree, tmp_path):
+    run = tmp_path / "run"
+    assert runner.invoke(app, _args(tree, run, "--steps", "1", "--val-every", "9")).exit_code == 0
+    again = runner.invoke(app, [*_args(tree, run, "--steps", "2"), "--resume"])  # same options: fine
+    assert again.exit_code == 0, again.output
+    other = runner.invoke(app, [*_args(tree, run, "--steps", "3", "--clip-frames", "5"), "--resume"])
+    assert other.exit_code == 2 and "was started with clip_frames=4" in other.output
