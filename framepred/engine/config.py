@@ -16,7 +16,7 @@ AMP_MODES = ("none", "bf16", "fp16")
 
 @dataclass
 class TrainConfig:
-    task: str = "dmvfn"
+    task: str = ""  # the recipe (framepred train NAME)
     data: str = ""  # frame tree (or `framepred clip` shards, for recipes that take them)
     run_dir: str = ""
     steps: int | None = None  # optimiser steps; or
@@ -43,6 +43,8 @@ class TrainConfig:
     task_options: dict[str, Any] = field(default_factory=dict)
 
     def validate(self) -> None:
+        if not self.task:
+            raise UsageError("no recipe: name one (framepred train NAME; TrainConfig(task=NAME))")
         if not self.data:
             raise UsageError("no training data: pass --data TREE (make one with `framepred prepare`)")
         if (self.steps is None) == (self.epochs is None):

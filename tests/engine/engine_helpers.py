@@ -56,6 +56,7 @@ def tiny_config(tree: Path, run_dir: Path, **extra):
 
     options = tiny_options(model={**TINY_MODEL, "routing": "all"})
     values = dict(
+        task="dmvfn",
         data=str(tree),
         run_dir=str(run_dir),
         steps=1,

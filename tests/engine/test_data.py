@@ -15,7 +15,7 @@ def _tree(root, splits):
 
 
 def _data(tree, **config):
-    values = {"data": str(tree), "steps": 1, **config}
+    values = {"task": "dmvfn", "data": str(tree), "steps": 1, **config}
     return open_training_data(TrainConfig(**values), create_task("dmvfn", **tiny_options()))
 
 
@@ -59,6 +59,6 @@ def test_bad_splits_and_sizes_fail_up_front(tmp_path):
         _data(tree, train_split="nope")
     task = create_task("dmvfn", **tiny_options(crop=128))
     with pytest.raises(DataError, match=r"train/train0: frames of 72x72 are smaller than the 128x128 crop"):
-        open_training_data(TrainConfig(data=str(tree), steps=1), task)
+        open_training_data(TrainConfig(task="dmvfn", data=str(tree), steps=1), task)
     with pytest.raises(UsageError, match="val-fraction"):
-        TrainConfig(data=str(tree), steps=1, val_fraction=1.5).validate()
+        TrainConfig(task="dmvfn", data=str(tree), steps=1, val_fraction=1.5).validate()
