@@ -20,6 +20,7 @@ from torch import nn
 from framepred.engine.device import resolve_device
 from framepred.errors import DataError, UsageError
 from framepred.models.checkpoint import COLOUR_ORDERS, load_model
+from framepred.models.interface import predict_frames, roll_forward
 from framepred.models.registry import create_model
 
 
@@ -59,9 +60,17 @@ class Predictor:
         """``B x T x 3 x H x W`` RGB floats in [0, 1] (oldest first, any size, any device) ->
         the next frames ``B x 3 x H x W``, on the input's device."""
         with torch.inference_mode():
-            return self._predict_float(context).to(context.device)
+            return self._predict_float(context)[:, 0].to(context.device)
+
+    def rollout_batch(self, context: torch.Tensor, steps: int) -> torch.Tensor:
+        """``steps`` future frames ``B x steps x 3 x H x W`` from ``B x T x 3 x H x W`` RGB floats,
+        each call's predictions fed back as context (kept in float), on the input's device."""
+        with torch.inference_mode():
+            frames = list(roll_forward(self._predict_float, context.to(self.device, torch.float32), steps))
+            return torch.stack(frames, 1).to(context.device)
 
     def _predict_float(self, context: torch.Tensor) -> torch.Tensor:
+        """``B x K x 3 x H x W``: the frames one call of the model predicts (K = frames_per_call)."""
         if context.dim() != 5 or context.shape[2] != 3:
             raise DataError(f"expected context frames B x T x 3 x H x W, got shape {tuple(context.shape)}")
         batch, frames, _, height, width = context.shape
@@ -76,9 +85,9 @@ class Predictor:
             frames_4d = F.pad(frames_4d, (0, pad_right, 0, pad_bottom), mode="replicate")
         frames_4d = frames_4d.contiguous(memory_format=torch.channels_last)
         padded = frames_4d.view(batch, frames, 3, height + pad_bottom, width + pad_right)
-        prediction = self.model.predict(padded)[..., :height, :width]
+        prediction = predict_frames(self.model, padded)[..., :height, :width]
         if self.colour_order == "BGR":
-            prediction = prediction.flip(1)
+            prediction = prediction.flip(2)
         return prediction.clamp(0.0, 1.0)
 
     # ---- uint8 RGB images ----------------------------------------------------------------------------
@@ -88,7 +97,7 @@ class Predictor:
         ``context_frames`` are used)."""
         context = self._context(frames)
         with torch.inference_mode():
-            return to_uint8(self._predict_float(context)[0])
+            return to_uint8(self._predict_float(context)[0, 0])
 
     def rollout(self, frames: Sequence[np.ndarray], steps: int) -> Iterator[np.ndarray]:
         """Yield ``steps`` future frames one at a time; each prediction becomes the newest context
@@ -96,12 +105,9 @@ class Predictor:
         if steps < 1:
             raise UsageError(f"steps must be at least 1, got {steps}")
         context = self._context(frames)
-        for _ in range(steps):
-            with torch.inference_mode():
-                prediction = self._predict_float(context)
-                context = torch.cat([context[:, 1:], prediction[:, None]], 1)
-                frame = to_uint8(prediction[0])
-            yield frame
+        with torch.inference_mode():
+            for prediction in roll_forward(self._predict_float, context, steps):
+                yield to_uint8(prediction[0])
 
     def _context(self, frames: Sequence[np.ndarray] | Iterable[np.ndarray]) -> torch.Tensor:
         frames = list(frames)

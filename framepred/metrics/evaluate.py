@@ -119,10 +119,9 @@ def evaluate_tree(
         context, targets = tensor[:, :context_frames], tensor[:, context_frames:]
         for name, predictor in runs.items():
             run_context = context[:, context_frames - predictor.context_frames :]
+            predictions = predictor.rollout_batch(run_context, step_count)
             for step in range(step_count):
-                prediction = predictor.predict_batch(run_context)
-                accumulators[name].add(step + 1, suite.compute(prediction, targets[:, step]))
-                run_context = torch.cat([run_context[:, 1:], prediction[:, None]], dim=1)
+                accumulators[name].add(step + 1, suite.compute(predictions[:, step], targets[:, step]))
             accumulators[name].windows += len(group)
 
     main_name = next(iter(runs))

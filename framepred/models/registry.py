@@ -1,12 +1,9 @@
 """The model registry: families register by name; everything else looks them up here.
 
 A registered model is an ``nn.Module`` built from one config dataclass (``model.config``) and
-exposes the uniform prediction interface every caller relies on:
-
-* ``context_frames``: how many past frames it reads;
-* ``size_multiple``: height and width must be multiples of it (the Predictor pads);
-* ``predict(context)``: ``B x T x 3 x H x W`` floats in [0, 1] (oldest frame first) to the next
-  frame, ``B x 3 x H x W`` in [0, 1].
+exposes the uniform prediction interface every caller relies on (``framepred.models.interface``):
+``context_frames``, ``size_multiple``, ``predict(context)`` and, for models that generate several
+frames jointly, ``frames_per_call`` and ``predict_many(context)``.
 """
 
 from __future__ import annotations

@@ -201,10 +201,10 @@ class Task(ABC):
 
     def predict(self, model: nn.Module, context: torch.Tensor, horizon: int) -> torch.Tensor:
         """``horizon`` future frames (``B x horizon x 3 x H x W``) from ``B x T x 3 x H x W`` context in
-        [0, 1]: by default the model's ``predict`` applied recursively, as ``rollout`` does."""
-        frames = []
-        for _ in range(horizon):
-            frame = model.predict(context).float().clamp(0.0, 1.0)
-            frames.append(frame)
-            context = torch.cat([context[:, 1:], frame[:, None].to(context.dtype)], 1)
-        return torch.stack(frames, 1)
+        [0, 1]: by default the model's predictions fed back recursively, as ``rollout`` does."""
+        from framepred.models.interface import predict_frames, roll_forward
+
+        def call(frames: torch.Tensor) -> torch.Tensor:
+            return predict_frames(model, frames).float().clamp(0.0, 1.0)
+
+        return torch.stack(list(roll_forward(call, context, horizon)), 1)

@@ -143,3 +143,29 @@ def test_resolve_device() -> None:
     if not torch.cuda.is_available():
         with pytest.raises(UsageError, match="no CUDA GPU"):
             resolve_device("cuda:0")
+
+
+class _Counts(torch.nn.Module):
+    """Predicts K frames per call: frame k of a call is (last context frame + k + 1) / 255."""
+
+    context_frames = 2
+    size_multiple = 1
+    frames_per_call = 3
+
+    def predict_many(self, context):
+        last = context[:, -1:]
+        return torch.cat([last + (k + 1) / 255.0 for k in range(self.frames_per_call)], 1)
+
+    def predict(self, context):
+        return self.predict_many(context)[:, 0]
+
+
+def test_models_that_predict_several_frames_per_call_roll_out_in_order():
+    predictor = Predictor(_Counts(), device="cpu")
+    frames = [np.full((5, 7, 3), v, np.uint8) for v in (10, 20)]
+    rolled = [int(f[0, 0, 0]) for f in predictor.rollout(frames, 7)]
+    assert rolled == [21, 22, 23, 24, 25, 26, 27]  # each call continues from the newest frame
+    assert int(predictor.predict(frames)[0, 0, 0]) == 21
+    batch = predictor.rollout_batch(torch.full((2, 2, 3, 5, 7), 20 / 255.0), 4)
+    assert batch.shape == (2, 4, 3, 5, 7)
+    assert torch.allclose(batch[:, :, 0, 0, 0] * 255, torch.tensor([21.0, 22, 23, 24]).expand(2, 4))
