@@ -30,3 +30,15 @@ def resolve_device(name: str | torch.device = "auto") -> torch.device:
             f"device {name!r} is not there: this machine has {torch.cuda.device_count()} GPU(s), from cuda:0"
         )
     return torch.device("cuda", index)
+
+
+def to_channels_last(module: torch.nn.Module) -> torch.nn.Module:
+    """Store 4D weights channels_last and 5D weights (3D convolutions) channels_last_3d, in place.
+
+    ``module.to(memory_format=...)`` takes one format and fails on a module with both kinds of
+    weights (a 2D and a 3D stream in one generator)."""
+    formats = {4: torch.channels_last, 5: torch.channels_last_3d}
+    for tensor in (*module.parameters(), *module.buffers()):
+        if tensor.dim() in formats:
+            tensor.data = tensor.data.contiguous(memory_format=formats[tensor.dim()])
+    return module

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from framepred.engine.device import resolve_device
+from framepred.engine.device import resolve_device, to_channels_last
 from framepred.errors import DataError, UsageError
 from framepred.models.checkpoint import COLOUR_ORDERS, load_model
 from framepred.models.interface import predict_frames, roll_forward
@@ -34,7 +34,7 @@ class Predictor:
         self.colour_order = colour_order
         self.model = model.eval().to(self.device)
         # Convolutions on CPU (oneDNN) and GPU (cuDNN) are faster on NHWC tensors.
-        self.model.to(memory_format=torch.channels_last)
+        to_channels_last(self.model)
 
     @classmethod
     def from_checkpoint(
