@@ -9,6 +9,7 @@ with the same summaries per baseline).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -49,6 +50,18 @@ def _load_predictor(weights: str | os.PathLike | None, model: str | None, device
     return Predictor.from_name(model, device=device)
 
 
+def _load_baseline(name: str, device: torch.device, context_frames: int) -> Any:
+    """A baseline by name; one that can read fewer frames (copy-last) is given the model's count."""
+    from framepred.inference import Predictor
+
+    predictor = _load_predictor(None, name, device)
+    config = getattr(predictor.model, "config", None)
+    if predictor.context_frames > context_frames and hasattr(config, "context_frames"):
+        with contextlib.suppress(UsageError):  # it cannot: refused below, naming the baseline
+            predictor = Predictor.from_name(name, device=device, context_frames=context_frames)
+    return predictor
+
+
 def _model_label(weights: str | os.PathLike | None, model: str | None) -> str:
     return model if model is not None else Path(weights).name
 
@@ -85,10 +98,10 @@ def evaluate_tree(
 
     main_predictor = _load_predictor(weights, model, torch_device)
     runs = {_model_label(weights, model): main_predictor}
+    context_frames = main_predictor.context_frames
     for name in baselines:
         if name not in runs:
-            runs[name] = _load_predictor(None, name, torch_device)
-    context_frames = next(iter(runs.values())).context_frames
+            runs[name] = _load_baseline(name, torch_device, context_frames)
     for name, predictor in runs.items():
         if predictor.context_frames > context_frames:
             raise UsageError(
