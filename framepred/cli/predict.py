@@ -1,4 +1,5 @@
-"""`framepred predict`: the next frame from two frames, or for every consecutive pair of a folder."""
+"""`framepred predict`: the next frame from two frames, or for every consecutive pair of a folder;
+a video for models that predict several frames at once, or sample videos from noise."""
 
 from __future__ import annotations
 
@@ -10,18 +11,32 @@ from framepred.cli.options import DEVICE, MODEL, ROUTING, WEIGHTS
 
 
 def command(
-    images: list[Path] = typer.Argument(None, help="Context images, oldest first (two for DMVFN)."),
-    output: Path = typer.Option(None, "--output", "-o", help="Output image (a folder with --input-dir)."),
+    images: list[Path] = typer.Argument(
+        None, help="Context images, oldest first (two for DMVFN, one for VideoGAN)."
+    ),
+    output: Path = typer.Option(
+        None,
+        "--output",
+        "-o",
+        help="Output image (a folder with --input-dir; a .gif/.mp4/folder for videos).",
+    ),
     weights: Path = WEIGHTS,
     model: str = MODEL,
     input_dir: Path = typer.Option(
         None, "--input-dir", help="Predict from every consecutive pair of this folder."
     ),
+    compare: bool = typer.Option(
+        False, "--compare", help="Also write the model's streams side by side (*_compare), e.g. VideoGAN's."
+    ),
+    samples: int = typer.Option(None, "--samples", help="Generate this many videos from noise into -o DIR."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the noise for --samples."),
+    fps: float = typer.Option(None, "--fps", help="Frame rate of written videos (default 10)."),
     routing: str = ROUTING,
     device: str = DEVICE,
     as_json: bool = typer.Option(False, "--json", help="Print the written files as JSON on stdout."),
 ) -> None:
-    """Predict the next frame from two frames with a trained or official checkpoint."""
+    """Predict the next frame from context frames (a video of frames for models like VideoGAN), or
+    sample videos from noise (--samples), with a trained or official checkpoint."""
     from framepred.cli.console import info, print_json, progress
     from framepred.inference.loading import make_predictor
     from framepred.inference.predict_files import predict_files
@@ -30,6 +45,7 @@ def command(
     records = predict_files(
         predictor, images or [], output, input_dir,
         progress=lambda items, total: progress(items, total=total, description="predicting"),
+        compare=compare, samples=samples, seed=seed, fps=fps,
     )  # fmt: skip
     if as_json:
         print_json(records)

@@ -10,6 +10,7 @@ from pathlib import Path
 from framepred.errors import DataError, UsageError
 from framepred.inference.predictor import Predictor
 from framepred.io.images import list_images, read_image, write_image
+from framepred.models.interface import frames_per_call
 
 Progress = Callable[[Iterable, int], Iterable]
 
@@ -20,13 +21,21 @@ def predict_files(
     output: str | os.PathLike | None,
     input_dir: str | os.PathLike | None = None,
     progress: Progress | None = None,
+    compare: bool = False,
+    samples: int | None = None,
+    seed: int = 0,
+    fps: float | None = None,
 ) -> list[dict[str, str]]:
     """Either ``images`` (exactly the model's context frames, oldest first) -> the image ``output``,
     or every window of consecutive frames in ``input_dir`` -> ``output``/<index>.png, where index is
     the position in the folder of the frame being predicted (the last one lies past the end).
+    A model that predicts several frames per call, or ``compare`` (its internal streams), writes
+    a video instead; ``samples`` videos from noise go to the folder ``output`` (``inference.videos``).
     Returns one record per written file."""
     if output is None:
         raise UsageError("give the output with -o (an image file, or a folder with --input-dir)")
+    if samples is not None or compare or frames_per_call(predictor.model) > 1:
+        return _predict_videos(predictor, images, Path(output), input_dir, compare, samples, seed, fps)
     count = predictor.context_frames
     if input_dir is not None:
         if images:
@@ -40,6 +49,27 @@ def predict_files(
     frames = [read_image(path) for path in images]
     write_image(output, predictor.predict(frames))
     return [{"inputs": [str(p) for p in images], "output": str(output)}]
+
+
+def _predict_videos(
+    predictor: Predictor,
+    images: list[Path],
+    output: Path,
+    input_dir: str | os.PathLike | None,
+    compare: bool,
+    samples: int | None,
+    seed: int,
+    fps: float | None,
+) -> list[dict]:
+    from framepred.inference.videos import predict_video, sample_videos
+
+    if input_dir is not None:
+        raise UsageError("--input-dir predicts one frame per window; give this model its context images")
+    if samples is not None:
+        if images:
+            raise UsageError("--samples generates videos from noise: give no input images")
+        return sample_videos(predictor, samples, output, seed, compare, fps)
+    return predict_video(predictor, images, output, compare, fps)
 
 
 def _predict_folder(
