@@ -8,7 +8,7 @@ import typer
 
 
 def command(
-    model: str = typer.Option("dmvfn", "--model", "-m", help="Which family's demo (dmvfn)."),
+    model: str = typer.Option("dmvfn", "--model", "-m", help="Which family's demo (dmvfn, videogan)."),
     out: Path = typer.Option(Path("runs/demo"), "--out", "-o", help="Folder for data, run, GIF and scores."),
     steps: int = typer.Option(
         None, "--steps", help="Training steps (default: the demo's, a few CPU minutes)."
