@@ -60,7 +60,10 @@ def test_direct_link_becomes_a_sequence_with_manifest_and_archive(site, tmp_path
     assert entry["url"] == url and entry["title"] == "walk" and entry["frames"] == WALK_FRAMES
     assert entry["duration"] == pytest.approx(WALK_SECONDS, abs=0.05)
     assert "license" in entry
-    assert data["splits"] == {"train": {"sequences": 1, "frames": WALK_FRAMES}}
+    options = {"fps": None, "frames": None, "chunk": False, "size": [32, 24]}
+    assert data["splits"] == {
+        "train": {"sequences": 1, "frames": WALK_FRAMES, "source": "scrape", "options": options}
+    }
     assert data["frame_size"] == [32, 24]
     assert (out / "scrape_archive.txt").read_text().startswith("generic walk-")
     # The temp download folder is gone.
@@ -234,7 +237,8 @@ def test_existing_manifest_is_merged_not_replaced(site, tmp_path):
     (tmp_path / "manifest.json").write_text(json.dumps({"source": "videos", "note": "keep me"}))
     scrape([site.url("/v/walk.mkv")], out=tmp_path, frames=2, **FAST)
     data = manifest(tmp_path)
-    assert data["note"] == "keep me" and data["source"] == "videos"
+    # The tree had no split yet: its only split is the scraped one.
+    assert data["note"] == "keep me" and data["source"] == "scrape"
     assert len(data["sequences"]) == 1 and data["sequence_count"] == 1
 
 
