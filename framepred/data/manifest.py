@@ -94,7 +94,13 @@ class Contribution:
 
 
 def combine(parts: list[Contribution]) -> Contribution:
-    """One contribution from those of the tasks of one sharded run (same splits, entries joined)."""
+    """One contribution from those of the tasks of one sharded run (same splits, entries joined).
+
+    A task that wrote nothing (a scrape task whose videos all failed) contributes nothing.
+    """
+    parts = [part for part in parts if part.splits]
+    if not parts:
+        return Contribution({})
     first = parts[0]
     for part in parts[1:]:
         if part.to_json()["splits"] != first.to_json()["splits"] or part.protocol != first.protocol:

@@ -45,10 +45,10 @@ class Shard:
 def parse_shard(text: str | None, environ: Mapping[str, str] | None = None) -> Shard | None:
     """``"K/N"``, ``"auto"`` or ``"auto/N"`` -> a Shard; None (or empty) -> None (do everything).
 
-    ``auto`` reads the task's index and count from SLURM (``SLURM_ARRAY_TASK_ID`` relative to
-    ``SLURM_ARRAY_TASK_MIN`` in steps of ``SLURM_ARRAY_TASK_STEP``, and ``SLURM_ARRAY_TASK_COUNT``) or
-    from a Kubernetes indexed Job (``JOB_COMPLETION_INDEX``, which carries no count: write ``auto/N``
-    with N the Job's ``completions``).
+    ``auto`` reads the task's index and count from a SLURM array (``SLURM_ARRAY_TASK_ID`` counted
+    from ``SLURM_ARRAY_TASK_MIN`` in steps of ``SLURM_ARRAY_TASK_STEP``, and ``SLURM_ARRAY_TASK_COUNT``).
+    ``auto/N`` takes the index as the scheduler gives it (``SLURM_ARRAY_TASK_ID`` of an array
+    ``0-(N-1)``, or a Kubernetes indexed Job's ``JOB_COMPLETION_INDEX``, which carries no count).
     """
     if text is None or not text.strip():
         return None
@@ -76,6 +76,10 @@ def _integer(env: Mapping[str, str], name: str) -> int | None:
 def _from_environment(env: Mapping[str, str], count: int | None, text: str) -> Shard:
     slurm_id = _integer(env, "SLURM_ARRAY_TASK_ID")
     if slurm_id is not None:
+        if count is not None:
+            # auto/N: the array index is the task index (--array=0-(N-1)), so a part of the array
+            # can be submitted again later (--array=3,7) and keep its indices.
+            return Shard(slurm_id, count)
         first = _integer(env, "SLURM_ARRAY_TASK_MIN") or 0
         step = _integer(env, "SLURM_ARRAY_TASK_STEP") or 1
         slurm_count = _integer(env, "SLURM_ARRAY_TASK_COUNT")
@@ -83,17 +87,11 @@ def _from_environment(env: Mapping[str, str], count: int | None, text: str) -> S
         if rest or index < 0:
             raise UsageError(
                 f"--shard {text}: SLURM_ARRAY_TASK_ID={slurm_id} is not on the array's range (min {first}, "
-                f"step {step}); submit a range such as --array=0-{(slurm_count or 8) - 1}"
+                f"step {step}); submit a range such as --array=0-7, or write --shard auto/N"
             )
-        if count is None:
-            count = slurm_count
-        elif slurm_count is not None and slurm_count != count:
-            raise UsageError(
-                f"--shard {text}: the SLURM array has {slurm_count} tasks, not {count}; write --shard auto"
-            )
-        if count is None:
+        if slurm_count is None:
             raise UsageError(f"--shard {text}: SLURM_ARRAY_TASK_COUNT is not set; write --shard auto/N")
-        return Shard(index, count)
+        return Shard(index, slurm_count)
     job_index = _integer(env, "JOB_COMPLETION_INDEX")
     if job_index is not None:
         if count is None:

@@ -40,8 +40,11 @@ def test_auto_from_a_slurm_array() -> None:
     env = {"SLURM_ARRAY_TASK_ID": "30", "SLURM_ARRAY_TASK_MIN": "10", "SLURM_ARRAY_TASK_STEP": "10",
            "SLURM_ARRAY_TASK_COUNT": "4"}  # fmt: skip
     assert parse_shard("auto", env) == Shard(2, 4)
-    with pytest.raises(UsageError, match="not 6; write --shard auto"):
-        parse_shard("auto/6", {"SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_COUNT": "8"})
+    # auto/N: the array index as it is, so a resubmitted part of the array (--array=3,7) keeps it.
+    env = {"SLURM_ARRAY_TASK_ID": "7", "SLURM_ARRAY_TASK_MIN": "3", "SLURM_ARRAY_TASK_COUNT": "2"}
+    assert parse_shard("auto/16", env) == Shard(7, 16)
+    with pytest.raises(UsageError, match="need 0 <= K < N"):
+        parse_shard("auto/4", {"SLURM_ARRAY_TASK_ID": "4"})
     env = {"SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_STEP": "2",
            "SLURM_ARRAY_TASK_COUNT": "4"}  # fmt: skip
     assert parse_shard("auto", env) == Shard(1, 4)
