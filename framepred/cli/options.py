@@ -15,6 +15,6 @@ DEVICE = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N.")
 SHARD = typer.Option(
     None,
     "--shard",
-    help="Do only task K of N (K/N, K from 0), for job arrays; auto reads SLURM_ARRAY_TASK_ID/COUNT "
-    "(auto/N: JOB_COMPLETION_INDEX). Merge when every task has finished.",
+    help="Do only task K of N (K/N, K from 0) of a job array, then merge. auto: from "
+    "SLURM_ARRAY_TASK_ID/COUNT; auto/N: the index as given (SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX).",
 )

@@ -129,14 +129,17 @@ def _check_output(plan: WritePlan, out: Path) -> None:
             f"{out}: is not empty and was not made by framepred; use a new -o for `prepare {plan.source}`"
         )
     check_splits(out, plan.splits())
-    if not plan.exclusive:
-        return
+    if plan.exclusive:
+        _check_sequences(plan, out)
+
+
+def _check_sequences(plan: WritePlan, out: Path) -> None:
+    """In the splits a public data set writes: only its sequences, each with all of its frames."""
     wanted = {(job.split, job.name): index for index, job in enumerate(plan.jobs)}
     for split in sorted(plan.splits()):
         folder = out / split
-        for sequence in (
-            (p for p in folder.iterdir() if p.is_dir() and not is_hidden(p)) if folder.is_dir() else []
-        ):
+        existing = [p for p in folder.iterdir() if p.is_dir() and not is_hidden(p)] if folder.is_dir() else []
+        for sequence in existing:
             index = wanted.get((split, sequence.name))
             if index is None:
                 raise UsageError(
@@ -153,11 +156,20 @@ def _check_output(plan: WritePlan, out: Path) -> None:
 
 
 def _foreign(out: Path) -> bool:
-    """Whether ``out`` holds visible things but nothing says framepred made them."""
-    visible = [p for p in out.iterdir() if not is_hidden(p)]
-    if not visible or (out / MANIFEST_NAME).is_file() or (out / STATE_NAME).is_file():
+    """Whether ``out`` holds visible things but nothing says framepred made them.
+
+    An empty split folder is not foreign: another task of a sharded run may have just made it.
+    """
+    if (out / MANIFEST_NAME).is_file() or (out / STATE_NAME).is_file():
         return False
-    return not any((p / STATE_NAME).is_file() for p in visible if p.is_dir())
+    for entry in out.iterdir():
+        if is_hidden(entry):
+            continue
+        if not entry.is_dir():
+            return True
+        if not (entry / STATE_NAME).is_file() and any(not is_hidden(p) for p in entry.iterdir()):
+            return True
+    return False
 
 
 def write_plan(
@@ -171,14 +183,17 @@ def write_plan(
     out = Path(out)
     _check_output(plan, out)
     mine = [job for job, keep in zip(plan.jobs, select(shard, plan.weights)) if keep]
-    contribution = plan.contribution()
-    run = plan.run()
+    contribution, run = plan.contribution(), plan.run()
     keys = [f"{job.split}/{job.name}" for job in mine]
+    record = None
+    if shard is not None:
+        command, entries = f"prepare {plan.source}", contribution.only(set(keys))
+        record = ShardRecord(run, command, shard, entries, keys, finished=True)
     manifest = out / MANIFEST_NAME if shard is None else None
     result = PrepareResult(
         plan.source, out, len(plan.jobs), 0, 0, 0, 0.0, False, manifest, list(plan.notes), shard, len(mine)
     )
-    if _nothing_to_do(plan, out, mine, contribution, run, shard, keys):
+    if _nothing_to_do(out, mine, contribution, run, record):
         result.nothing_to_do, result.skipped = True, len(mine)
         return result
 
@@ -195,33 +210,25 @@ def write_plan(
         raise
     result.written, result.skipped = summary.written, summary.skipped
     result.frames, result.seconds = summary.frames, summary.seconds
-    if shard is None:
+    if record is None:
         update_manifest(out, contribution)
         forget_run(out, run)  # an earlier sharded attempt at the same work is now complete
     else:
-        record = ShardRecord(run, f"prepare {plan.source}", shard, contribution.only(set(keys)), keys)
-        record.finished = True
         write_record(out, record)
     return result
 
 
 def _nothing_to_do(
-    plan: WritePlan,
-    out: Path,
-    mine: list[SequenceJob],
-    contribution: Contribution,
-    run: str,
-    shard: Shard | None,
-    keys: list[str],
+    out: Path, mine: list[SequenceJob], contribution: Contribution, run: str, record: ShardRecord | None
 ) -> bool:
-    """Whether every sequence of this task is there and its record already says what it would write."""
+    """Whether this task's sequences are all there and already recorded (in its record or the manifest)."""
     if not out.is_dir() or not all((out / job.split / job.name).is_dir() for job in mine):
         return False
-    if shard is not None:
-        record = read_record(out, run, shard)
-        expected = ShardRecord(run, f"prepare {plan.source}", shard, contribution.only(set(keys)), keys)
-        expected.finished = True
-        return record is not None and record.to_json() == expected.to_json()
-    if not (out / MANIFEST_NAME).is_file() or run_folder(out, run).exists():
+    if record is not None:
+        earlier = read_record(out, run, record.shard)
+        if earlier is not None:
+            return earlier.to_json() == record.to_json()
+    if run_folder(out, run).exists():  # records of a sharded attempt wait for a merge (or for this run)
         return False
-    return read_manifest(out) == build_manifest(out, contribution)
+    # The run is complete (and merged): the manifest already says what this run would write.
+    return (out / MANIFEST_NAME).is_file() and read_manifest(out) == build_manifest(out, contribution)
