@@ -168,11 +168,6 @@ def record_splits(out: Path, splits: dict[str, SplitSource]) -> None:
             ) from error
 
 
-def is_state_file(path: Path, out: Path) -> bool:
-    """Whether ``path`` is one of the records above (what a failed first run may leave behind)."""
-    return path.name == STATE_NAME and path.parent in (out, *(p for p in out.iterdir() if p.is_dir()))
-
-
 # ----------------------------------------------------------------------------------------------------
 # manifest.json
 
