@@ -19,13 +19,15 @@ Two records, both written only here:
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from framepred.data.tree import FORMAT_NAME, MANIFEST_NAME, FrameTree, read_manifest, write_manifest
 from framepred.errors import DataError, UsageError
-from framepred.io.atomic import write_text_atomic
+from framepred.io.atomic import temporary_sibling, write_text_atomic
 from framepred.io.paths import is_hidden
 
 STATE_NAME = ".framepred-prepare.json"
@@ -156,12 +158,24 @@ def check_splits(out: Path, splits: dict[str, SplitSource]) -> None:
 
 
 def record_splits(out: Path, splits: dict[str, SplitSource]) -> None:
-    """Record each split's source and options inside it (before any of its sequences is written)."""
+    """Record each split's source and options inside it (before any of its sequences is written).
+
+    A new split folder appears with its record already inside (made hidden, then renamed), so a
+    task of a sharded run never sees a split of its tree that says nothing about itself.
+    """
     for split, source in splits.items():
         folder = out / split
+        text = json.dumps(source.identity()) + "\n"
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            write_text_atomic(folder / STATE_NAME, json.dumps(source.identity()) + "\n")
+            if not folder.exists():
+                temp = temporary_sibling(folder, "new")
+                temp.mkdir(parents=True)
+                (temp / STATE_NAME).write_text(text, encoding="utf-8")
+                try:
+                    os.rename(temp, folder)
+                except OSError:  # another task made it first
+                    shutil.rmtree(temp, ignore_errors=True)
+            write_text_atomic(folder / STATE_NAME, text)
         except OSError as error:
             raise DataError(
                 f"{folder}: cannot write there ({error.strerror}); choose a writable -o"

@@ -206,7 +206,7 @@ def test_interrupted_run_resumes_to_the_same_bytes(frame_folders: Path, tmp_path
 
     out = tmp_path / "resumed"
     with pytest.raises(_Interrupt):
-        extract_clips(frame_folders, out, 120, progress=_stop_after(0), **options)
+        extract_clips(frame_folders, out, 120, progress=_stop_after(1), **options)
     assert not (out / "manifest.json").exists()  # written last
     finished = sorted(p.name for p in out.glob("shard-*.npy"))
     assert 0 < len(finished) < 12 and list(out.glob(".shard-*.partial.npy"))

@@ -158,18 +158,12 @@ def _check_sequences(plan: WritePlan, out: Path) -> None:
 def _foreign(out: Path) -> bool:
     """Whether ``out`` holds visible things but nothing says framepred made them.
 
-    An empty split folder is not foreign: another task of a sharded run may have just made it.
+    (A split folder framepred makes has its record inside from the start: ``record_splits``.)
     """
-    if (out / MANIFEST_NAME).is_file() or (out / STATE_NAME).is_file():
+    visible = [p for p in out.iterdir() if not is_hidden(p)]
+    if not visible or (out / MANIFEST_NAME).is_file() or (out / STATE_NAME).is_file():
         return False
-    for entry in out.iterdir():
-        if is_hidden(entry):
-            continue
-        if not entry.is_dir():
-            return True
-        if not (entry / STATE_NAME).is_file() and any(not is_hidden(p) for p in entry.iterdir()):
-            return True
-    return False
+    return not any((p / STATE_NAME).is_file() for p in visible if p.is_dir())
 
 
 def write_plan(
