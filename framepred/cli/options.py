@@ -12,3 +12,9 @@ MODEL = typer.Option(
 )
 ROUTING = typer.Option(None, "--routing", help="DMVFN routing: sample (default), threshold or all.")
 DEVICE = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N.")
+SHARD = typer.Option(
+    None,
+    "--shard",
+    help="Do only task K of N (K/N, K from 0) of a job array, then merge. auto: from "
+    "SLURM_ARRAY_TASK_ID/COUNT; auto/N: the index as given (SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX).",
+)
