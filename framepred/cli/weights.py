@@ -21,6 +21,7 @@ def _size(size: int | None) -> str:
 @guarded
 def list_command(as_json: bool = JSON) -> None:
     """Every name: source, licence, size, whether it is on disk, its SHA-256."""
+    from rich import box
     from rich.table import Table
 
     from framepred.models.zoo import list_weights, weights_dir
@@ -31,13 +32,18 @@ def list_command(as_json: bool = JSON) -> None:
         return
     if settings.verbosity < 0:
         return
-    table = Table(title=f"weights (cache: {weights_dir()})")
+    table = Table(title=f"weights (cache: {weights_dir()})", box=box.SIMPLE)
     for column in ("name", "source", "licence", "size", "cached", "sha256"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column, no_wrap=True)
     for row in rows:
         cached = "yes" if row["cached"] else "no"
         table.add_row(
-            row["name"], row["source"], row["licence"], _size(row["size"]), cached, row["sha256"] or "-"
+            row["name"],
+            row["source"],
+            row["licence"],
+            _size(row["size"]),
+            cached,
+            (row["sha256"] or "-")[:12],
         )
     console.print(table)
 

@@ -79,12 +79,15 @@ def http_download(
     retries: int = 3,
     timeout: float | None = None,
     progress: ProgressFn | None = None,
+    on_connect: Callable[[], None] | None = None,
 ) -> str:
     """Download ``url`` into ``part`` (resuming what is already there); return the file's SHA-256.
 
     ``what`` names the file in messages and ``fix`` says what the user can do instead (e.g. where to
-    put a file downloaded by hand). A cut connection is resumed up to ``retries`` times; if it still
-    fails, the partial file is kept for the next call and :class:`WeightsMissingError` is raised.
+    put a file downloaded by hand); ``on_connect`` is called once the server has answered (so a
+    "downloading ..." notice never precedes a failure to connect). A cut connection is resumed up to
+    ``retries`` times; if it still fails, the partial file is kept for the next call and
+    :class:`WeightsMissingError` is raised.
     Wrong content (HTML, wrong size, wrong SHA-256) removes the partial file and raises
     :class:`CheckpointError`.
     """
@@ -94,7 +97,9 @@ def http_download(
     attempts = 0
     while True:
         try:
-            total = _fetch_once(url, part, min(timeout, CONNECT_TIMEOUT), timeout, progress, what, fix)
+            total = _fetch_once(
+                url, part, min(timeout, CONNECT_TIMEOUT), timeout, progress, what, fix, on_connect
+            )
             break
         except _Cut as cut:
             attempts += 1
@@ -135,6 +140,7 @@ def _fetch_once(
     progress: ProgressFn | None,
     what: str,
     fix: str,
+    on_connect: Callable[[], None] | None = None,
 ) -> int | None:
     """One request, appending to ``part``. Returns the full size the server announced, if it did."""
     offset = part.stat().st_size if part.exists() else 0
@@ -152,6 +158,8 @@ def _fetch_once(
         reason = getattr(error, "reason", error)
         raise WeightsMissingError(f"{what}: cannot reach {url} ({reason}); {fix}") from None
     with response:
+        if on_connect is not None:
+            on_connect()
         _set_read_timeout(response, read_timeout)
         content_type = response.headers.get("Content-Type", "")
         if "text/html" in content_type.lower():

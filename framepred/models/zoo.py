@@ -43,7 +43,8 @@ DRIVE_IDS = (
     "1WrV30prRiS4hWOQBnVPUxdaTlp9XxmVK",
     "14_xQ3Yl3mO89hr28hbcQW3h63lLrcYY0",
 )
-OFFICIAL_LICENCE = "MIT (code repository; the weights carry no licence of their own)"
+# The repository's licence; the weights carry none of their own (see docs/weights.md).
+OFFICIAL_LICENCE = "MIT (repo)"
 BUNDLED_NAME = "framepred-dmvfn-small"
 DEFAULT_NAME = "dmvfn-city"
 
@@ -82,7 +83,7 @@ NAMES: dict[str, NamedWeights] = {
             BUNDLED_NAME,
             f"{BUNDLED_NAME}.safetensors",
             "bundled",
-            "Apache-2.0 (framepred; trained on Apache/MIT/BSD/CC-BY footage and synthetic data)",
+            "Apache-2.0",
             "small DMVFN trained by framepred, ships inside the package (works offline)",
         ),  # fmt: skip
     )
@@ -172,8 +173,17 @@ def _record(key: str, path: Path, digest: str, source: str) -> None:
 def _lock() -> Any:
     from filelock import FileLock  # torch's own dependency
 
-    weights_dir().mkdir(parents=True, exist_ok=True)
-    return FileLock(str(weights_dir() / ".lock"))
+    folder = weights_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(folder / ".lock"), timeout=600)
+        lock.acquire()
+    except (OSError, TimeoutError) as error:
+        raise CheckpointError(
+            f"{folder}: cannot use the weights cache ({error}); set FRAMEPRED_HOME to a writable folder"
+        ) from None
+    lock.release()  # acquired once to check; the caller holds it with `with`
+    return lock
 
 
 # ---- resolving ----------------------------------------------------------------------------------
@@ -241,14 +251,26 @@ def _resolve_url(url: str, announce: Announce, force: bool = False) -> Path:
             return path
         fix = f"download it by hand and give its path to --weights (or put it at {target})"
         what = f"{os.path.basename(target)} ({plain})"
-        announce(f"downloading {plain} to {target}")
         recorded = None if force else _read_records().get(key, {}).get("sha256")
         part = _partial_dir() / f"url-{target.parent.name}-{target.name}.part"
         with TerminalProgress(f"downloading {target.name}") as progress:
             digest = http_download(
-                plain, part, what=what, fix=fix, expected_sha256=expected or recorded, progress=progress
-            )
+                plain, part, what=what, fix=fix, expected_sha256=expected or recorded, progress=progress,
+                on_connect=_once(lambda: announce(f"downloading {plain} to {target}")),
+            )  # fmt: skip
         return _install(part, target, key, digest, plain, what, fix)
+
+
+def _once(action: Callable[[], None]) -> Callable[[], None]:
+    """``action`` the first time only (a resumed download connects again)."""
+    done = []
+
+    def run() -> None:
+        if not done:
+            done.append(True)
+            action()
+
+    return run
 
 
 def _check_bundled(entry: NamedWeights) -> Path:
@@ -318,9 +340,11 @@ def _download_named(entry: NamedWeights, target: Path, announce: Announce, force
     url = mirror_url(entry)
     with TerminalProgress(f"downloading {entry.file_name}") as progress:
         if url is not None:
-            announce(f"downloading {entry.name} from {url} to {target}")
             part = _partial_dir() / f"{entry.file_name}.part"
-            digest = http_download(url, part, what=what, fix=fix, expected_sha256=recorded, progress=progress)
+            notice = _once(lambda: announce(f"downloading {entry.name} from {url} to {target}"))
+            digest = http_download(
+                url, part, what=what, fix=fix, expected_sha256=recorded, progress=progress, on_connect=notice
+            )
             source = url
         else:
             from framepred.io.gdrive import drive_download, find_drive_file

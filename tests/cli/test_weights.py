@@ -84,7 +84,9 @@ def test_path_of_a_missing_file_says_where_to_put_it(private_framepred_home) -> 
     }
 
 
-def test_a_failed_download_is_one_line_naming_the_file_and_the_fix(monkeypatch, private_framepred_home) -> None:
+def test_a_failed_download_is_one_line_naming_the_file_and_the_fix(
+    monkeypatch, private_framepred_home
+) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -110,7 +112,8 @@ def test_predict_and_rollout_take_a_name(monkeypatch, mirror, frames, tmp_path) 
     args = ["predict", str(frames[0]), str(frames[1]), "-o", str(out), "--weights", "dmvfn-city"]
     assert runner.invoke(app, [*args, "--device", "cpu"]).exit_code == 0
     rolled = runner.invoke(
-        app, ["rollout", str(frames[0]), str(frames[1]), "-n", "2", "-o", str(tmp_path / "r"), "-w", "dmvfn-city"]
+        app,
+        ["rollout", str(frames[0]), str(frames[1]), "-n", "2", "-o", str(tmp_path / "r"), "-w", "dmvfn-city"],
     )
     assert rolled.exit_code == 0, rolled.output
     assert sorted(p.name for p in (tmp_path / "r").iterdir()) == ["000001.png", "000002.png"]

@@ -93,9 +93,10 @@ def test_the_bundled_model_loads_and_matches_its_card() -> None:
     loaded = load_model("framepred-dmvfn-small")
     assert loaded.name == "dmvfn" and list(loaded.model.config.features) == card["config"]["features"]
     scores = card["scores"]["per_step"]
-    for step in range(5):  # the card's claim: better than both baselines at every horizon
-        assert scores["model"]["psnr"][step] > scores["copy-last"]["psnr"][step]
-        assert scores["model"]["psnr"][step] > scores["linear"]["psnr"][step]
+    for step in range(5):  # what docs/weights.md says of it, held out
+        assert scores["model"]["psnr"][step] > scores["linear"]["psnr"][step] + 1
+        assert scores["model"]["ssim"][step] > scores["copy-last"]["ssim"][step]
+        assert abs(scores["model"]["psnr"][step] - scores["copy-last"]["psnr"][step]) < 0.1
 
 
 # ---- a mirror over HTTP -------------------------------------------------------------------------
@@ -313,3 +314,10 @@ def test_the_default_uses_a_cached_dmvfn_city(monkeypatch, mirror) -> None:
     monkeypatch.setenv("FRAMEPRED_OFFLINE", "1")
     path, note = default_weights(lambda _: None)
     assert path.name == "dmvfn_city.pkl" and os.fspath(path) in note
+
+
+def test_a_home_that_cannot_be_written_is_one_clear_error(monkeypatch, tmp_path) -> None:
+    (tmp_path / "a-file").write_text("x")
+    monkeypatch.setenv("FRAMEPRED_HOME", str(tmp_path / "a-file" / "home"))
+    with pytest.raises(CheckpointError, match="cannot use the weights cache .*set FRAMEPRED_HOME"):
+        resolve_weights("dmvfn-city")
