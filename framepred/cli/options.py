@@ -5,7 +5,10 @@ from __future__ import annotations
 import typer
 
 WEIGHTS = typer.Option(
-    None, "--weights", "-w", help="Checkpoint: framepred .safetensors or official .pkl/.pth."
+    None,
+    "--weights",
+    "-w",
+    help="Checkpoint: a .safetensors/.pkl/.pth file, a name (framepred weights list) or an http(s) URL.",
 )
 MODEL = typer.Option(
     None, "--model", help="A registered model instead of --weights (e.g. copy-last, linear)."
