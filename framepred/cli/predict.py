@@ -20,7 +20,7 @@ def command(
         "-o",
         help="Output image (a folder with --input-dir; a .gif/.mp4/folder for videos).",
     ),
-    weights: Path = WEIGHTS,
+    weights: str = WEIGHTS,
     model: str = MODEL,
     input_dir: Path = typer.Option(
         None, "--input-dir", help="Predict from every consecutive pair of this folder."
@@ -41,7 +41,7 @@ def command(
     from framepred.inference.loading import make_predictor
     from framepred.inference.predict_files import predict_files
 
-    predictor = make_predictor(weights, model, routing, device)
+    predictor = make_predictor(weights, model, routing, device, announce=info)
     records = predict_files(
         predictor, images or [], output, input_dir,
         progress=lambda items, total: progress(items, total=total, description="predicting"),

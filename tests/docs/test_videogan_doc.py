@@ -7,65 +7,59 @@ import shutil
 import pytest
 
 from tests.conftest import SHARED_DATA
-from tests.docs.commands import ROOT, commands, run, with_variables, work_folder
+from tests.docs.doc_blocks import code_blocks, page_blocks, run_script, work_folder
 
-PAGE = ROOT / "docs" / "videogan.md"
-SCRAPE_PAGE = ROOT / "docs" / "scrape.md"
-SECTION = "## The VideoGAN basketball recipe, end to end"
 SMALL = "--width 0.0625 --batch-size 2"
-# Appended to a command (a later option wins), keyed by the start of the command.
+# Options appended to framepred commands whose arguments match the pattern (first match wins).
 SHORTER = {
-    "framepred demo --model videogan": "--steps 2",
-    "framepred train videogan --data runs/demo/data": "--steps 2 --val-every 2",
-    "framepred train videogan --cond none": "--steps 2",
-    "framepred train videogan --data data/basketball": f"--epochs 1 {SMALL}",
+    "demo*": "--steps 2",
+    "train\\ videogan\\ --data\\ runs/demo/data*": "--steps 2 --val-every 2",
+    "train\\ videogan\\ --cond\\ none*": "--steps 2",
+    "train\\ videogan\\ --data\\ data/basketball*": f"--epochs 1 {SMALL}",
+    "train\\ videogan\\ --data\\ data/real*": f"--steps 2 {SMALL} --val-every 2",
 }
-NEEDS_GPUS = "--gpus"
-NEEDS_INTERNET = "framepred scrape"
+MEASURED = "Measured"
 
 
-def _shorter(command: str) -> str:
-    return next((extra for start, extra in SHORTER.items() if start in command), "")
-
-
-def _run_all(found: list[str], work) -> int:
-    ran = 0
-    for command in with_variables(found):
-        if NEEDS_GPUS in command:
-            continue  # CUDA machines only
-        done = run(command, work, _shorter(command))
-        assert done.returncode == 0, f"{command}\n{done.stderr[-2000:]}"
-        ran += 1
-    return ran
-
-
-def test_every_videogan_command_runs(tmp_path):
-    work = tmp_path / "work"
-    work.mkdir()
-    assert _run_all(commands(PAGE), work) >= 9
-    assert (work / "future.gif").is_file() and (work / "future_compare.mp4").is_file()
-    assert len(list((work / "samples").glob("sample_*_compare.gif"))) == 8
-
-
-def _section(page, heading: str) -> str:
-    text = page.read_text(encoding="utf-8")
-    start = text.index(heading)
-    end = text.find("\n## ", start + len(heading))
-    return text[start : end if end > 0 else len(text)]
+def _lines(blocks: list[str], skip: tuple[str, ...] = ()) -> list[str]:
+    # --gpus: CUDA machines only (the launcher's command line is tested in tests/engine).
+    skip = ("--gpus", *skip)
+    return [line for block in blocks for line in block.splitlines() if not any(s in line for s in skip)]
 
 
 @pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="needs ../shared/data")
+def test_every_videogan_command_runs(tmp_path):
+    work = work_folder(tmp_path, SHARED_DATA.parent)
+    blocks = [block for heading, block in page_blocks("videogan.md") if heading != MEASURED]
+    lines = _lines(blocks)
+    assert len(lines) >= 10
+    done = run_script("\n".join(lines), work, SHORTER)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (work / "future.gif").is_file() and (work / "future" / "000031.png").is_file()
+    assert (work / "future_compare.mp4").is_file() and (work / "long.mp4").is_file()
+    assert len(list((work / "samples").glob("sample_*_compare.gif"))) == 8
+
+
+@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="needs ../shared/data")
+def test_measured_commands_run_on_small_settings(tmp_path):
+    work = work_folder(tmp_path, SHARED_DATA.parent)
+    lines = _lines(code_blocks("videogan.md", MEASURED), skip=("benchmarks/",))
+    assert any("framepred train" in line for line in lines)
+    done = run_script("\n".join(lines), work, SHORTER)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
 def test_basketball_recipe_runs_offline_on_local_video(tmp_path):
-    section = tmp_path / "section.md"
-    section.write_text(_section(SCRAPE_PAGE, SECTION), encoding="utf-8")
-    found = commands(section)
-    assert sum(NEEDS_INTERNET in c for c in found) == 1
+    if not SHARED_DATA.is_dir():
+        pytest.skip("needs ../shared/data")
+    lines = _lines(code_blocks("scrape.md", "The VideoGAN basketball recipe, end to end"))
+    assert sum("framepred scrape" in line for line in lines) == 1
     work = work_folder(tmp_path, SHARED_DATA.parent)
     # The scrape needs the internet: the same kind of tree (64x64 frames) from a local video instead.
     video = "../shared/data/sam2_juggle/05_default_juggle.mp4"
-    done = run(f"framepred prepare videos {video} -o data/basketball --size 64x64", work)
-    assert done.returncode == 0, done.stderr
+    stand_in = f"framepred prepare videos {video} -o data/basketball --size 64x64"
     shutil.copy(SHARED_DATA / "davis_judo_cutie" / "000000.jpg", work / "court.jpg")
-    rest = [c for c in found if NEEDS_INTERNET not in c]
-    assert _run_all(rest, work) == 2
-    assert re.search(r"GIF8[79]a", (work / "future.gif").read_bytes()[:6].decode("latin-1"))
+    script = "\n".join(stand_in if "framepred scrape" in line else line for line in lines)
+    done = run_script(script, work, SHORTER)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert re.match(rb"GIF8[79]a", (work / "future.gif").read_bytes()[:6])
