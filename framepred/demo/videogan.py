@@ -1,12 +1,13 @@
 """``framepred demo --model videogan``: synthetic videos, a small conditional VideoGAN, a GIF grid.
 
-The synthetic data are 32-frame 64x64 sequences of flat-coloured discs bouncing over a smooth static
-background seen by a still camera (VideoGAN's background stream is one static image; the paper
-stabilised its videos for the same reason). A 1/16-width conditional VideoGAN trains for a few CPU
-minutes; the test sequences are then scored per step (frames 1..31 from frame 0) beside copy-last,
-and ``futures.gif`` shows, per test sequence, the input image, the generated future, the real
-future and the model's mask. Everything lands in one folder: ``data/``, ``run/``, ``futures.gif``,
-``results.json``.
+The synthetic data are 32-frame 64x64 sequences of flat-coloured discs falling straight down, one
+pixel a frame, over a smooth static background seen by a still camera (VideoGAN's background stream
+is one static image; the paper stabilised its videos for the same reason). One image then fixes the
+whole future, so a model that learned the motion can beat copy-last. A 1/16-width conditional
+VideoGAN trains for a few CPU minutes; the test sequences are then scored per step (frames 1..31
+from frame 0) beside copy-last, and ``futures.gif`` shows, per test sequence, the input image, the
+generated future, the real future and the model's mask. Everything lands in one folder: ``data/``,
+``run/``, ``futures.gif``, ``results.json``.
 """
 
 from __future__ import annotations
@@ -19,14 +20,16 @@ from framepred.demo import DemoOptions, DemoResult
 from framepred.demo.common import fresh_folder, write_panels_gif, write_results
 
 FRAMES, SIZE, SEQUENCES, TEST = 32, 64, 48, 4
-STEPS = 400
+STEPS = 1000
+FALL = 1.0  # pixels per frame: every disc falls straight down at this speed
 MINUTES = 3.0
 BATCH = 8
 DEMO_TASK = {"frames": FRAMES, "width": 1 / 16}
 
 
 def _scene(rng: np.random.Generator) -> tuple[np.ndarray, list[dict]]:
-    """A smooth static background (a colour gradient with soft blobs) and 1-3 flat-coloured discs."""
+    """A smooth static background (a colour gradient with soft blobs) and 1-3 flat-coloured discs
+    placed so that they stay inside the frame while they fall for ``FRAMES`` frames."""
     import cv2
 
     yy, xx = np.mgrid[0:SIZE, 0:SIZE].astype(np.float32) / SIZE
@@ -37,36 +40,33 @@ def _scene(rng: np.random.Generator) -> tuple[np.ndarray, list[dict]]:
     background = np.clip(start + (end - start) * (ramp - ramp.min()) / np.ptp(ramp) + blobs, 0, 1)
     discs = []
     for _ in range(int(rng.integers(1, 4))):
-        direction = rng.uniform(0, 2 * np.pi)
+        radius = int(rng.integers(5, 9))
+        top = rng.uniform(radius, SIZE - radius - FALL * (FRAMES - 1))
         discs.append(
             {
-                "radius": int(rng.integers(5, 11)),
+                "radius": radius,
                 "colour": tuple(float(c) for c in rng.uniform(0, 1, 3)),
-                "position": rng.uniform(12, SIZE - 12, 2),
-                "velocity": rng.uniform(1.0, 2.5) * np.array([np.cos(direction), np.sin(direction)]),
+                "position": np.array([rng.uniform(radius, SIZE - radius), top]),
             }
         )
     return (background * 255).astype(np.uint8), discs
 
 
-def _render(background: np.ndarray, discs: list[dict]) -> np.ndarray:
+def _render(background: np.ndarray, discs: list[dict], frame_index: int) -> np.ndarray:
     import cv2
 
     frame = background.copy()
     for disc in discs:
-        centre = tuple(int(round(v)) for v in disc["position"])
+        x, y = disc["position"]
+        centre = (int(round(x)), int(round(y + FALL * frame_index)))
         colour = tuple(int(255 * c) for c in disc["colour"])
         cv2.circle(frame, centre, disc["radius"], colour, -1, cv2.LINE_AA)
-        disc["position"] = disc["position"] + disc["velocity"]
-        for axis in (0, 1):  # bounce off the borders
-            if not disc["radius"] <= disc["position"][axis] <= SIZE - disc["radius"]:
-                disc["velocity"][axis] *= -1
     return frame
 
 
-def bouncing_discs_tree(folder: Path, seed: int) -> Path:
+def falling_discs_tree(folder: Path, seed: int) -> Path:
     """The demo's frame tree (made once, then reused): ``SEQUENCES`` training and ``TEST`` test
-    sequences of ``FRAMES`` frames at 64x64, discs moving over a static background seen by a still
+    sequences of ``FRAMES`` frames at 64x64, discs falling over a static background seen by a still
     camera, each sequence from its own seed."""
     from framepred.data.tree import SequenceWriter, summarise_tree, write_manifest
 
@@ -77,9 +77,9 @@ def bouncing_discs_tree(folder: Path, seed: int) -> Path:
         split, number = ("train", index) if index < SEQUENCES else ("test", index - SEQUENCES)
         background, discs = _scene(np.random.default_rng(sequence_seed))
         with SequenceWriter(folder, split, f"seq{number:04d}") as writer:
-            for _ in range(FRAMES):
-                writer.write(_render(background, discs))
-    write_manifest(folder, summarise_tree(folder, source="videogan demo: bouncing discs", seed=seed))
+            for frame_index in range(FRAMES):
+                writer.write(_render(background, discs, frame_index))
+    write_manifest(folder, summarise_tree(folder, source="videogan demo: falling discs", seed=seed))
     return folder
 
 
@@ -125,7 +125,7 @@ def run(options: DemoOptions) -> DemoResult:
     from framepred.metrics.evaluate import evaluate_tree
 
     options.out.mkdir(parents=True, exist_ok=True)
-    data = bouncing_discs_tree(options.out / "data", options.seed)
+    data = falling_discs_tree(options.out / "data", options.seed)
     run_dir = fresh_folder(options.out / "run")
     steps = options.steps or STEPS
     config = TrainConfig(

@@ -17,6 +17,7 @@ SHORTER = {
     "train\\ videogan\\ --cond\\ none*": "--steps 2",
     "train\\ videogan\\ --data\\ data/basketball*": f"--epochs 1 {SMALL}",
     "train\\ videogan\\ --data\\ data/real*": f"--steps 2 {SMALL} --val-every 2",
+    "evaluate\\ --data\\ data/real*": "--limit 2",
 }
 MEASURED = "Measured"
 
