@@ -12,3 +12,12 @@ MODEL = typer.Option(
 )
 ROUTING = typer.Option(None, "--routing", help="DMVFN routing: sample (default), threshold or all.")
 DEVICE = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N.")
+PRECISION = typer.Option(
+    "fp32", "--precision", help="fp32 (default) or bf16 (autocast: CPUs with AVX-512 BF16/AMX, GPUs)."
+)
+COMPILE = typer.Option(
+    False, "--compile", help="torch.compile the network (the first batch of each frame size compiles)."
+)
+CUDA_GRAPHS = typer.Option(
+    False, "--cuda-graphs", help="GPU: capture one CUDA graph per frame size and replay it (routing all)."
+)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from framepred.errors import UsageError
 from framepred.inference.predictor import Predictor
@@ -13,11 +14,13 @@ def make_predictor(
     model: str | None = None,
     routing: str | None = None,
     device: str = "auto",
+    **runtime: Any,
 ) -> Predictor:
-    """``weights`` (a framepred or official checkpoint) or ``model`` (e.g. ``copy-last``), not both."""
+    """``weights`` (a framepred or official checkpoint) or ``model`` (e.g. ``copy-last``), not both;
+    ``runtime``: ``precision``, ``compile``, ``cuda_graphs`` (see framepred.inference.runtime)."""
     if (weights is None) == (model is None):
         raise UsageError("give either --weights CHECKPOINT or --model NAME (e.g. --model copy-last)")
     if weights is not None:
-        return Predictor.from_checkpoint(weights, device=device, routing=routing)
+        return Predictor.from_checkpoint(weights, device=device, routing=routing, **runtime)
     config = {} if routing is None else {"routing": routing}
-    return Predictor.from_name(model, device=device, **config)
+    return Predictor.from_name(model, device=device, runtime=runtime, **config)
