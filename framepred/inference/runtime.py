@@ -8,6 +8,11 @@
 * ``compile=True``: ``torch.compile`` (inductor) compiles ``predict``; the first call per input size
   pays the compilation (tens of seconds), later calls are faster on a GPU. Models whose graph depends
   on the input values (DMVFN's sample/threshold routing) compile in pieces.
+* On the CPU, a batch of frames is split over the torch threads, one single-threaded part per
+  thread, run concurrently: many of a video model's operations are too small or too memory-bound to
+  keep two cores busy within one frame, so frames side by side use the cores better than threads
+  inside one frame. Only models whose output per frame does not depend on the rest of the batch or
+  on a random draw per call (``export_problem()`` is None, or not defined) are split.
 * ``cuda_graphs=True`` (CUDA only): the first call for an input shape captures ``predict`` as a CUDA
   graph; later calls of that shape copy the input into the captured buffer and replay it, which
   removes the per-kernel launch cost of a fixed-size stream (a rollout, a folder of one frame size).
@@ -18,7 +23,8 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
-from contextlib import nullcontext
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 
 import torch
 from torch import nn
@@ -51,10 +57,11 @@ class Runtime:
         cuda_graphs: bool = False,
     ) -> None:
         check_runtime(device, precision, compile, cuda_graphs)
-        if cuda_graphs:
-            problem = getattr(model, "export_problem", lambda: None)()
-            if problem is not None:
-                raise UsageError(f"--cuda-graphs cannot capture this model: {problem}")
+        problem = getattr(model, "export_problem", lambda: None)()
+        if cuda_graphs and problem is not None:
+            raise UsageError(f"--cuda-graphs cannot capture this model: {problem}")
+        # Compiled code runs its own threads; splitting a batch would compile each part's size too.
+        self.split_batches = device.type == "cpu" and problem is None and not compile
         self.device = device
         self.precision = precision
         self.compile = compile
@@ -65,7 +72,7 @@ class Runtime:
         self._predict = predict
         self._graphs: OrderedDict[tuple, _CapturedGraph] = OrderedDict()
 
-    def _autocast(self):  # noqa: ANN202
+    def _autocast(self) -> AbstractContextManager:
         if self.precision == "bf16":
             return torch.autocast(self.device.type, dtype=torch.bfloat16)
         return nullcontext()
@@ -75,6 +82,9 @@ class Runtime:
             return self._predict(context)
 
     def __call__(self, context: torch.Tensor) -> torch.Tensor:
+        threads = torch.get_num_threads()
+        if self.split_batches and context.shape[0] > 1 and threads > 1:
+            return self._run_split(context, threads).float()
         if not self.cuda_graphs:
             return self._run(context).float()
         key = (tuple(context.shape), context.dtype, context.stride())
@@ -87,6 +97,24 @@ class Runtime:
         else:
             self._graphs.move_to_end(key)
         return graph.replay(context).float()
+
+
+    def _run_split(self, context: torch.Tensor, threads: int) -> torch.Tensor:
+        """Parts of the batch side by side, each on its share of the threads (see the module doc)."""
+        parts = context.tensor_split(min(threads, context.shape[0]))
+        share = max(1, threads // len(parts))
+
+        def run_part(part: torch.Tensor) -> torch.Tensor:
+            torch.set_num_threads(share)  # this thread's OpenMP team; the caller's is restored below
+            with torch.inference_mode():  # grad mode is per thread
+                return self._run(part)
+
+        try:
+            with ThreadPoolExecutor(len(parts), thread_name_prefix="framepred-frames") as pool:
+                outputs = list(pool.map(run_part, parts))
+        finally:
+            torch.set_num_threads(threads)
+        return torch.cat(outputs)
 
 
 class _CapturedGraph:

@@ -118,3 +118,25 @@ def test_bf16_on_gpu_stays_within_its_stated_error() -> None:
     fp32 = Predictor(model, "RGB", "cuda").predict(frames).astype(np.float64)
     bf16 = Predictor(model, "RGB", "cuda", precision="bf16").predict(frames).astype(np.float64)
     assert np.abs(bf16 - fp32).mean() < BF16_MEAN_GREY_LEVELS
+
+
+def test_cpu_batches_split_over_threads_give_the_same_frames() -> None:
+    predictor = Predictor(dmvfn(seed=8), "RGB", "cpu")
+    assert predictor.runtime.split_batches
+    context = torch.rand(3, 2, 3, 32, 48)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        split = predictor.predict_batch(context)
+        assert torch.get_num_threads() == 2  # the caller's thread count is restored
+        predictor.runtime.split_batches = False
+        whole = predictor.predict_batch(context)
+    finally:
+        torch.set_num_threads(previous)
+    torch.testing.assert_close(split, whole, rtol=0, atol=1e-5)
+
+
+def test_routing_decided_per_call_is_never_split() -> None:
+    # A random draw per call would depend on how the batch was cut.
+    assert not Predictor(dmvfn(routing="sample"), "RGB", "cpu").runtime.split_batches
+    assert not Predictor(dmvfn(routing="threshold"), "RGB", "cpu").runtime.split_batches
