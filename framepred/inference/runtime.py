@@ -98,7 +98,6 @@ class Runtime:
             self._graphs.move_to_end(key)
         return graph.replay(context).float()
 
-
     def _run_split(self, context: torch.Tensor, threads: int) -> torch.Tensor:
         """Parts of the batch side by side, each on its share of the threads (see the module doc)."""
         parts = context.tensor_split(min(threads, context.shape[0]))
