@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from framepred.cli.options import DEVICE, MODEL, ROUTING, WEIGHTS
+from framepred.cli.options import COMPILE, CUDA_GRAPHS, DEVICE, MODEL, PRECISION, ROUTING, WEIGHTS
 
 
 def command(
@@ -33,6 +33,10 @@ def command(
     fps: float = typer.Option(None, "--fps", help="Frame rate of written videos (default 10)."),
     routing: str = ROUTING,
     device: str = DEVICE,
+    batch_size: int = typer.Option(1, "--batch-size", help="With --input-dir: windows run as one batch."),
+    precision: str = PRECISION,
+    compile: bool = COMPILE,
+    cuda_graphs: bool = CUDA_GRAPHS,
     as_json: bool = typer.Option(False, "--json", help="Print the written files as JSON on stdout."),
 ) -> None:
     """Predict the next frame from context frames (a video of frames for models like VideoGAN), or
@@ -41,9 +45,18 @@ def command(
     from framepred.inference.loading import make_predictor
     from framepred.inference.predict_files import predict_files
 
-    predictor = make_predictor(weights, model, routing, device, announce=info)
+    predictor = make_predictor(
+        weights,
+        model,
+        routing,
+        device,
+        announce=info,
+        precision=precision,
+        compile=compile,
+        cuda_graphs=cuda_graphs,
+    )
     records = predict_files(
-        predictor, images or [], output, input_dir,
+        predictor, images or [], output, input_dir, batch_size=batch_size,
         progress=lambda items, total: progress(items, total=total, description="predicting"),
         compare=compare, samples=samples, seed=seed, fps=fps,
     )  # fmt: skip
