@@ -42,9 +42,7 @@ def eager_reference(name: str, config: dict, state: dict, frames: torch.Tensor) 
 
 def check_round_trip(path, export_format: str, name: str, result: dict, state: dict) -> None:
     multiple = result["size_multiple"]
-    context = create_model(
-        name, **result["config"]
-    ).context_frames  # may depend on the config
+    context = create_model(name, **result["config"]).context_frames  # may depend on the config
     frames = torch.rand(3, 3 * context, 5 * multiple, 7 * multiple)
     if multiple == 1:
         frames = frames[..., :37, :53]  # an odd size, for models that take any size
