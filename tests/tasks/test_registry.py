@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import tests.engine.toy_gan  # noqa: F401  (the two-network test recipe goes through the same tests)
+import tests.engine.toy_staged  # noqa: F401  (and the two-stage one)
 from framepred.engine.config import TrainConfig
 from framepred.engine.trainer import Trainer, train
 from framepred.inference.predictor import Predictor
