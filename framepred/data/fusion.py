@@ -6,7 +6,9 @@ notebook merges two images as ``a + 0.3 * b`` (OpenCV). We read that as ``edge_w
 seg_weight * segmentation`` with weights 1 and 0.3, clipped to [0, 255] (the order is our reading; the
 paper's code for the method is not public, see ../shared/specs/fusion.md).
 
-* Edges: OpenCV's Canny on the grey frame, thresholds ``canny_low``/``canny_high``; edge pixels are 255.
+* Edges: OpenCV's Canny on the grey frame, thresholds ``canny_low``/``canny_high``, after an optional
+  Gaussian blur of sigma ``edge_blur`` (0: none, as OpenCV's Canny) that keeps fine texture out of the
+  edge map; edge pixels are 255.
 * Segmentation, one colour per label:
   - ``slic`` (default, a stand-in for a semantic segmentation model, which the paper ran: pixellib's
     DeepLabV3+): scikit-image SLIC superpixels, each painted in the mean colour of its pixels;
@@ -38,6 +40,7 @@ SEGMENTATIONS = ("slic", "folder", "none")
 class FusionOptions:
     canny_low: float = 100.0
     canny_high: float = 200.0
+    edge_blur: float = 0.0
     edge_weight: float = 1.0
     seg_weight: float = 0.3
     segmentation: str = "slic"
@@ -55,6 +58,8 @@ class FusionOptions:
                 f"Canny thresholds must satisfy 0 <= --canny-low <= --canny-high, got "
                 f"{self.canny_low:g} and {self.canny_high:g}"
             )
+        if self.edge_blur < 0:
+            raise UsageError(f"--edge-blur is a Gaussian sigma (0: none), got {self.edge_blur:g}")
         if self.edge_weight < 0 or self.seg_weight < 0:
             raise UsageError("--edge-weight and --seg-weight must not be negative")
         if self.slic_segments < 1 or self.slic_compactness <= 0:
@@ -74,9 +79,12 @@ class FusionOptions:
         return options
 
 
-def edge_map(frame: np.ndarray, low: float, high: float) -> np.ndarray:
-    """Canny edges of a uint8 RGB frame: H x W uint8, 255 on edges, 0 elsewhere."""
+def edge_map(frame: np.ndarray, low: float, high: float, blur: float = 0.0) -> np.ndarray:
+    """Canny edges of a uint8 RGB frame (blurred with sigma ``blur`` first when positive): H x W uint8,
+    255 on edges, 0 elsewhere."""
     grey = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
+    if blur > 0:
+        grey = cv2.GaussianBlur(grey, (0, 0), blur)
     return cv2.Canny(grey, low, high)
 
 
@@ -137,7 +145,7 @@ def fusion_image(
 ) -> np.ndarray:
     """The fusion image of one uint8 RGB frame. ``segmentation`` (H x W x 3 colours) is required when
     ``options.segmentation == "folder"`` and must have the frame's size."""
-    edges = edge_map(frame, options.canny_low, options.canny_high)
+    edges = edge_map(frame, options.canny_low, options.canny_high, options.edge_blur)
     if options.segmentation == "slic":
         segmentation = superpixel_map(frame, options.slic_segments, options.slic_compactness)
     elif options.segmentation == "none":

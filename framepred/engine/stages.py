@@ -8,9 +8,10 @@ When a stage ends, its ``last`` weights are copied to ``RUN/checkpoints/last/mod
 that one file always holds every finished stage and drives predict/rollout/evaluate.
 
 ``--stage all`` (the default) trains the recipe's stages in order, ``--stage NAME`` one of them;
-``--steps``/``--epochs`` are per stage. ``--resume`` continues every selected stage that has a
-checkpoint and starts the others. ``RUN/config.yaml`` holds the command's options, so ``--resume``
-needs only ``--run-dir``. Every selected stage's options and data are checked before the first trains.
+``--steps``/``--epochs`` are per stage. A later command into the same run keeps the recipe options
+saved in ``RUN/config.yaml`` unless it gives them again, so every stage builds the same network.
+``--resume`` continues every selected stage that has a checkpoint and starts the others; it needs only
+``--run-dir``. Every selected stage's options and data are checked before the first one trains.
 """
 
 from __future__ import annotations
@@ -83,6 +84,22 @@ def _check_not_a_stage(run_dir: Path) -> None:
         )
 
 
+def _keep_run_options(config: TrainConfig, run_dir: Path, resume: bool, info: distributed.DistInfo) -> None:
+    """A stage trained into an existing run keeps the recipe options the run was given, unless given
+    again (its stages must build the same network)."""
+    saved_path = run_dir / "config.yaml"
+    if resume or not saved_path.is_file():
+        return
+    saved = TrainConfig.load(saved_path)
+    if saved.task != config.task:
+        raise UsageError(f"{run_dir} is a {saved.task!r} run; train {config.task!r} into another --run-dir")
+    kept = {k: v for k, v in saved.task_options.items() if k not in config.task_options}
+    if kept:
+        config.task_options = {**kept, **config.task_options}
+        listed = ", ".join(f"{k}={v!r}" for k, v in kept.items())
+        log_line(f"recipe options of {saved_path} kept: {listed}", info.is_main)
+
+
 def train_stages(
     config: TrainConfig, info: distributed.DistInfo, device: torch.device, resume: bool
 ) -> TrainResult:
@@ -92,6 +109,7 @@ def train_stages(
 
     run_dir = Path(config.run_dir)
     _check_not_a_stage(run_dir)
+    _keep_run_options(config, run_dir, resume, info)
     for task, stage_config in stage_tasks(config):
         open_training_data(stage_config, task)
     if info.is_main:

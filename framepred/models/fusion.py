@@ -7,13 +7,15 @@ stages, trained one after another (``framepred train fusion --stage ...``), in o
 * ``unet``: a U-Net of 3D convolutions reads ``context`` fusion images (edges + segmentation, see
   ``data/fusion.py``) and predicts the next ``horizon``. Spatial down-/up-sampling only (time is kept),
   two 3x3x3 conv + batch norm + ReLU per block, skip connections; a last 2D convolution over the
-  features of all input times gives every future image (ours), added to the last observed image (ours).
+  features of all input times gives every future image (ours), added to the last observed image (ours;
+  that layer starts at zero, so training starts from repeating the last fusion image).
 * ``translator``: a pix2pix-style U-Net generator turns one fusion image into a frame (the notebook's
   widths: 3x3 stride-2 convolutions 64-128-256-512-512 down, transposed back up with skips, dropout 0.5
   in the first three up blocks while training), judged by a PatchGAN discriminator on (fusion, frame).
 * ``sharpen`` (optional, ``upscale_factor`` >= 2): an ESPCN-style network (Shi et al. 2016: 5x5 and 3x3
   convolutions, tanh, sub-pixel shuffle by ``upscale_factor``) that restores the full-size frame from
-  the translator's output reduced by that factor, added to a bicubic upsampling (ours).
+  the translator's output reduced by that factor, added to a bicubic upsampling (ours; its last layer
+  starts at zero, so training starts from the bicubic upsampling).
 
 ``predict_many`` computes the fusion images of its input frames itself, with the options the fusion
 tree was made with (``fusion`` in the config), then runs the U-Net, the translator and, when it was
@@ -71,6 +73,9 @@ class FusionUNet3D(nn.Module):
             self.decoders.append(_block3d(2 * width, width))
             channels = width
         self.head = nn.Conv2d(base * context, 3 * horizon, 3, padding=1)
+        # Zero at first: training starts from repeating the last fusion image and learns the change.
+        nn.init.zeros_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
 
     def forward(self, fusion: torch.Tensor) -> torch.Tensor:
         x = fusion.transpose(1, 2)  # B x 3 x T x H x W
@@ -168,6 +173,8 @@ class Sharpener(nn.Module):
             nn.Conv2d(base // 2, 3 * factor**2, 3, padding=1),
             nn.PixelShuffle(factor),
         )
+        nn.init.zeros_(self.net[4].weight)  # starts as the bicubic upsampling, learns the detail
+        nn.init.zeros_(self.net[4].bias)
 
     def forward(self, small: torch.Tensor) -> torch.Tensor:
         upsampled = F.interpolate(small, scale_factor=self.factor, mode="bicubic", align_corners=False)
@@ -277,11 +284,12 @@ class FusionPredictor(nn.Module):
         """The U-Net's next ``horizon`` fusion images, clamped to [0, 1]."""
         return self.unet(fusion).clamp(0.0, 1.0)
 
-    def translate(self, fusion: torch.Tensor) -> torch.Tensor:
-        """Frames of ``B x K x 3 x H x W`` fusion images: the translator, then the sharpener when trained."""
+    def translate(self, fusion: torch.Tensor, sharpen: bool = True) -> torch.Tensor:
+        """Frames of ``B x K x 3 x H x W`` fusion images: the translator, then the sharpener when trained
+        (and ``sharpen``)."""
         batch, count = fusion.shape[:2]
         frames = self.translator(fusion.flatten(0, 1))
-        if self.sharpener is not None and self.trained[STAGES.index("sharpen")]:
+        if sharpen and self.sharpener is not None and self.trained[STAGES.index("sharpen")]:
             frames = self.sharpener(F.avg_pool2d(frames, self.sharpener.factor))
         return frames.clamp(0.0, 1.0).view(batch, count, *frames.shape[1:])
 
@@ -295,10 +303,10 @@ class FusionPredictor(nn.Module):
                 f"train it into the same run: framepred train fusion --stage {missing[0]} --run-dir RUN"
             )
 
-    def predict_many(self, context: torch.Tensor) -> torch.Tensor:
+    def predict_many(self, context: torch.Tensor, sharpen: bool = True) -> torch.Tensor:
         """``B x T_in x 3 x H x W`` frames -> the next ``B x T_out x 3 x H x W`` frames."""
         self.check_stages()
-        return self.translate(self.predict_fusion(self.fusion_images(context)))
+        return self.translate(self.predict_fusion(self.fusion_images(context)), sharpen)
 
     def predict(self, context: torch.Tensor) -> torch.Tensor:
         return self.predict_many(context)[:, 0]
@@ -311,22 +319,26 @@ class FusionPredictor(nn.Module):
         return {"fusion input": observed, "predicted fusion": self.predict_fusion(fusion)}
 
     def baselines(self) -> dict[str, nn.Module]:
-        """Baselines made of this model's own weights (``evaluate --baseline no-motion``)."""
-        return {"no-motion": NoMotionBaseline(self)}
+        """Baselines made of this model's own weights, for ``evaluate --baseline NAME``: ``no-motion``
+        (below) and ``no-sharpener`` (this model with its sharpener skipped)."""
+        return {"no-motion": Variant(self, "no-motion"), "no-sharpener": Variant(self, "no-sharpener")}
 
 
-class NoMotionBaseline(nn.Module):
-    """The paper's comparison with pix2pixHD, with our translator: the last observed fusion image,
-    translated, for every future step (no motion), so what the U-Net adds shows."""
+class Variant(nn.Module):
+    """The model with a part left out. ``no-motion``: the paper's comparison with pix2pixHD, with our
+    translator: the last observed fusion image, translated (and sharpened), for every future step, so
+    what the U-Net adds shows. ``no-sharpener``: the whole model without its sharpener."""
 
-    def __init__(self, model: FusionPredictor) -> None:
+    def __init__(self, model: FusionPredictor, kind: str) -> None:
         super().__init__()
-        self.model = model
+        self.model, self.kind = model, kind
         self.context_frames = model.context_frames
         self.frames_per_call = model.frames_per_call
         self.size_multiple = model.size_multiple
 
     def predict_many(self, context: torch.Tensor) -> torch.Tensor:
+        if self.kind == "no-sharpener":
+            return self.model.predict_many(context, sharpen=False)
         self.model.check_stages(needed=("translator",))
         last = self.model.fusion_images(context[:, -1:])
         return self.model.translate(last).expand(-1, self.frames_per_call, -1, -1, -1)

@@ -62,6 +62,8 @@ def test_edges_and_segmentation_are_summed_with_their_weights():
     frame = square_frame()
     edges = edge_map(frame, 100, 200)
     assert set(np.unique(edges)) == {0, 255} and edges[24, 28] == 0 and edges[12:36, 16].any()
+    blurred = edge_map(frame, 100, 200, blur=1.5)
+    assert blurred[12:36, 14:19].any() and not np.array_equal(blurred, edges)
     segmentation = superpixel_map(frame, 200, 10.0)
     options = FusionOptions(edge_weight=0.5, seg_weight=0.3)
     expected = np.clip(np.rint(0.5 * edges[..., None].astype(np.float32) + 0.3 * segmentation), 0, 255)
@@ -113,6 +115,7 @@ def test_folder_segmentation_must_be_given_and_fit():
         ({"canny_low": 200, "canny_high": 100}, "--canny-low <= --canny-high"),
         ({"segmentation": "deeplab"}, "unknown segmentation 'deeplab'"),
         ({"seg_weight": -1}, "must not be negative"),
+        ({"edge_blur": -1}, "--edge-blur is a Gaussian sigma"),
         ({"slic_segments": 0}, "--slic-segments"),
     ],
 )

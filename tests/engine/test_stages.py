@@ -74,6 +74,15 @@ def test_stages_one_by_one_give_what_all_gives(tree, tmp_path):
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
+def test_a_later_stage_keeps_the_run_options(tree, tmp_path):
+    run = tmp_path / "run"
+    train(_config(tree, run, stage="first", steps=1, task_options={"lr": 1e-3, "crop": 24}))
+    train(_config(tree, run, stage="second", steps=1, task_options={"lr": 2e-3}))
+    with open(run / "stages" / "second" / "config.yaml") as handle:
+        saved = handle.read()
+    assert "lr: 0.002" in saved and "crop: 24" in saved
+
+
 def test_resume_continues_the_interrupted_stage_then_the_rest(tree, tmp_path, monkeypatch):
     whole, broken = tmp_path / "whole", tmp_path / "broken"
     train(_config(tree, whole))

@@ -75,6 +75,10 @@ def test_an_untrained_sharpener_is_skipped():
     assert torch.equal(model.translate(fusion)[0], plain)
     model.trained[STAGES.index("sharpen")] = 1
     assert not torch.equal(model.translate(fusion)[0], plain)
+    context = _frames(batch=1)
+    without = model.baselines()["no-sharpener"].predict_many(context)
+    assert torch.equal(without, model.predict_many(context, sharpen=False))
+    assert not torch.equal(without, model.predict_many(context))
     assert _small(upscale_factor=0).sharpener is None
 
 
