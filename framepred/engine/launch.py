@@ -77,6 +77,10 @@ def check_before_launch(config: TrainConfig) -> None:
 
     for task, stage_config in stage_tasks(config):
         open_training_data(stage_config, task)
+    if config.init:
+        from framepred.models.zoo import resolve_weights
+
+        config.init = str(resolve_weights(config.init))  # one download, before the processes start
 
 
 def launch_training(
