@@ -164,7 +164,14 @@ def fusion(
         seg_weight=seg_weight,
         segmentation=mode, slic_segments=slic_segments, slic_compactness=slic_compactness,
     )  # fmt: skip
-    report(prepare_fusion(tree, out, options, seg_dir=seg_dir, workers=workers), out, as_json)
+    summary = prepare_fusion(tree, out, options, seg_dir=seg_dir, workers=workers)
+    if as_json:
+        print_json({"out": str(out), "written": summary.written, "skipped": summary.skipped,
+                    "frames": summary.frames, "seconds": summary.seconds})  # fmt: skip
+        return
+    already = f" ({summary.skipped} already there)" if summary.skipped else ""
+    rate = f", {summary.frames_per_second:.1f} frames/s" if summary.frames else ""
+    info(f"wrote {summary.written} sequences, {summary.frames} fusion images to {out}{already}{rate}")
 
 
 # The public data sets (cityscapes, kitti, ucf101, davis, vimeo) register themselves on prepare_app.

@@ -12,6 +12,7 @@ With ``--seg-dir``, the segmentation of frame ``TREE/<split>/<seq>/<name>.<ext>`
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,9 +24,11 @@ from framepred.data.fusion import FusionOptions, fusion_image, read_segmentation
 from framepred.data.prepare.jobs import JobSummary, SequenceJob, run_sequence_jobs
 from framepred.data.tree import FrameTree, Sequence, summarise_tree, write_manifest
 from framepred.errors import DataError, UsageError
+from framepred.io.atomic import write_text_atomic
 from framepred.io.images import list_images, read_image
 
 SOURCE_NAME = "fusion"
+OPTIONS_NAME = ".framepred-fusion.json"  # the options the sequences of a fusion tree were made with
 
 
 def fusion_frames(source: dict[str, Any]) -> Iterator[tuple[np.ndarray, str]]:
@@ -119,9 +122,8 @@ def prepare_fusion(
         "fusion": options.to_dict(),
         "seg_dir": None if seg_dir is None else str(seg_dir.resolve()),
     }
-    summary = run_sequence_jobs(
-        jobs, out, fusion_frames, workers=workers, description="sequences", options=recorded
-    )
+    _check_recorded_options(out, recorded)
+    summary = run_sequence_jobs(jobs, out, fusion_frames, workers=workers, description="sequences")
     manifest = summarise_tree(
         out,
         source=SOURCE_NAME,
@@ -132,6 +134,26 @@ def prepare_fusion(
     manifest[DERIVED_FROM] = derived_from_entry(out, frames.root)
     write_manifest(out, manifest)
     return summary
+
+
+def _check_recorded_options(out: Path, options: dict[str, Any]) -> None:
+    """Refuse options other than those ``out``'s sequences were made with (complete sequences are
+    skipped by name, so a run with other options would mix two kinds of fusion images); then record
+    them in a hidden file beside the sequences."""
+    options = json.loads(json.dumps(options))
+    path = out / OPTIONS_NAME
+    if path.is_file():
+        try:
+            recorded = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise DataError(f"{path}: unreadable ({error}); delete it to start the output afresh") from error
+        if recorded != options and FrameTree(out).splits():
+            raise UsageError(
+                f"{out}: was prepared with {recorded} but this run asks for {options}; "
+                "use the same options to add to it, or another -o"
+            )
+    out.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(path, json.dumps(options) + "\n")
 
 
 def fusion_manifest_options(root: Path, manifest: dict[str, Any]) -> FusionOptions:
