@@ -318,6 +318,13 @@ class FusionPredictor(nn.Module):
         observed = fusion[:, -1:].expand(-1, self.frames_per_call, -1, -1, -1)
         return {"fusion input": observed, "predicted fusion": self.predict_fusion(fusion)}
 
+    def export_problem(self) -> str | None:
+        """Why ``framepred export`` cannot trace this model (asked before exporting)."""
+        return (
+            "its fusion images (OpenCV Canny edges, scikit-image superpixels) are computed outside "
+            "torch, so no ONNX or TorchScript graph holds the whole model"
+        )
+
     def baselines(self) -> dict[str, nn.Module]:
         """Baselines made of this model's own weights, for ``evaluate --baseline NAME``: ``no-motion``
         (below) and ``no-sharpener`` (this model with its sharpener skipped)."""
