@@ -22,6 +22,7 @@ from framepred.data.prepare.common import (
     relative,
     run_plan,
 )
+from framepred.data.training_clips import windows
 from framepred.errors import DataError
 
 DEFAULT_SIZE = (1024, 512)
@@ -106,6 +107,10 @@ def plan_cityscapes(raw: str | os.PathLike, size: tuple[int, int] | None = None)
         jobs=jobs,
         size=size or DEFAULT_SIZE,
         protocol=dmvfn_protocol(jobs, TEST_WINDOW, None),
+        # CityTrainDataset: the first 30 frames of each snippet, i.e. the whole snippet.
+        training_clips=windows(
+            SNIPPET_FRAMES, SNIPPET_FRAMES, "DMVFN CityTrainDataset: each whole 30-frame snippet"
+        ),
         notes=notes,
     )
 

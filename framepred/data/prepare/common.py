@@ -50,6 +50,7 @@ class Plan:
     jobs: list[PlannedSequence]
     size: tuple[int, int] | None  # output (width, height); None keeps the source size
     protocol: dict[str, Any] | None = None  # evaluation windows (docs/data-format.md)
+    training_clips: dict[str, Any] | None = None  # the paper's training samples (data/training_clips.py)
     notes: list[str] = field(default_factory=list)  # things the user should know (skipped splits...)
 
 
@@ -303,6 +304,8 @@ def run_plan(plan: Plan, out: str | os.PathLike, workers: int = 1) -> PrepareRes
     extra: dict[str, Any] = {"resize": size}
     if plan.protocol is not None:
         extra["protocol"] = plan.protocol
+    if plan.training_clips is not None and any(job.split == "train" for job in plan.jobs):
+        extra["training_clips"] = plan.training_clips
     extra["origins"] = {f"{job.split}/{job.name}": job.origin for job in plan.jobs}
     write_manifest(out, summarise_tree(out, plan.source, **extra))
     return result
