@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from framepred.cli.options import DEVICE, MODEL, ROUTING, WEIGHTS
+from framepred.cli.options import DEVICE, MODEL, ROUTING, SEED, WEIGHTS
 
 
 def command(
@@ -18,6 +18,7 @@ def command(
         None, "--input-dir", help="Predict from every consecutive pair of this folder."
     ),
     routing: str = ROUTING,
+    seed: int = SEED,
     device: str = DEVICE,
     as_json: bool = typer.Option(False, "--json", help="Print the written files as JSON on stdout."),
 ) -> None:
@@ -26,7 +27,7 @@ def command(
     from framepred.inference.loading import make_predictor
     from framepred.inference.predict_files import predict_files
 
-    predictor = make_predictor(weights, model, routing, device)
+    predictor = make_predictor(weights, model, routing, device, seed)
     records = predict_files(
         predictor, images or [], output, input_dir,
         progress=lambda items, total: progress(items, total=total, description="predicting"),

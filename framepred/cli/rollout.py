@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from framepred.cli.options import DEVICE, MODEL, ROUTING, WEIGHTS
+from framepred.cli.options import DEVICE, MODEL, ROUTING, SEED, WEIGHTS
 
 
 def command(
@@ -30,6 +30,7 @@ def command(
         None, "--fps", help="Frame rate of written videos (default: the source's, else 10)."
     ),
     routing: str = ROUTING,
+    seed: int = SEED,
     device: str = DEVICE,
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
 ) -> None:
@@ -38,7 +39,7 @@ def command(
     from framepred.inference.loading import make_predictor
     from framepred.inference.rollout import rollout_job
 
-    predictor = make_predictor(weights, model, routing, device)
+    predictor = make_predictor(weights, model, routing, device, seed)
     result = rollout_job(
         predictor, context, steps, output,
         start=start, fps=fps, compare=compare, compare_output=compare_output,

@@ -20,35 +20,49 @@ from torch import nn
 from framepred.engine.device import resolve_device
 from framepred.errors import DataError, UsageError
 from framepred.models.checkpoint import COLOUR_ORDERS, load_model
-from framepred.models.interface import predict_frames, roll_forward
+from framepred.models.interface import predict_frames, reseed, roll_forward
 from framepred.models.registry import create_model
 
 
 class Predictor:
+    """``seed``: where a random model's draws (DMVFN's sampled routing) start; every call of this
+    Predictor advances them, so the same calls with the same seed give the same frames."""
+
     def __init__(
-        self, model: nn.Module, colour_order: str = "RGB", device: str | torch.device = "cpu"
+        self,
+        model: nn.Module,
+        colour_order: str = "RGB",
+        device: str | torch.device = "cpu",
+        seed: int | None = None,
     ) -> None:
         if colour_order not in COLOUR_ORDERS:
             raise UsageError(f"colour order must be RGB or BGR, got {colour_order!r}")
         self.device = resolve_device(device)
         self.colour_order = colour_order
         self.model = model.eval().to(self.device)
+        reseed(self.model, seed)  # one stream per Predictor, None: the model's default seed
         # Convolutions on CPU (oneDNN) and GPU (cuDNN) are faster on NHWC tensors.
         self.model.to(memory_format=torch.channels_last)
 
     @classmethod
     def from_checkpoint(
-        cls, path: str | os.PathLike, device: str | torch.device = "auto", routing: str | None = None
+        cls,
+        path: str | os.PathLike,
+        device: str | torch.device = "auto",
+        routing: str | None = None,
+        seed: int | None = None,
     ) -> Predictor:
         """Load a framepred or official checkpoint; ``routing`` overrides DMVFN's routing mode."""
         overrides = {} if routing is None else {"routing": routing}
         loaded = load_model(path, device="cpu", **overrides)
-        return cls(loaded.model, loaded.colour_order, device)
+        return cls(loaded.model, loaded.colour_order, device, seed)
 
     @classmethod
-    def from_name(cls, name: str, device: str | torch.device = "auto", **config: Any) -> Predictor:
+    def from_name(
+        cls, name: str, device: str | torch.device = "auto", seed: int | None = None, **config: Any
+    ) -> Predictor:
         """A model built from the registry with its default (untrained) weights, e.g. ``copy-last``."""
-        return cls(create_model(name, **config), "RGB", device)
+        return cls(create_model(name, **config), "RGB", device, seed)
 
     @property
     def context_frames(self) -> int:
