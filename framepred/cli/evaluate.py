@@ -11,7 +11,9 @@ from framepred.cli.options import DEVICE
 
 def command(
     pred: Path = typer.Option(None, "--pred", help="Folder of predicted frames (folder mode, with --gt)."),
-    gt: Path = typer.Option(None, "--gt", help="Folder of ground-truth frames; same file names as --pred."),
+    gt: Path = typer.Option(
+        None, "--gt", help="Folder of ground-truth frames; same relative names as --pred."
+    ),
     weights: Path = typer.Option(None, "--weights", help="Checkpoint to evaluate (framepred or official)."),
     model: str = typer.Option(None, "--model", help="Registered model, no weights: copy-last, linear."),
     data: Path = typer.Option(None, "--data", help="Frame tree to evaluate on (ROOT/<split>/<seq>/)."),
@@ -27,7 +29,15 @@ def command(
         None, "--lpips-weights", help="AlexNet backbone file for LPIPS (default: torch hub cache)."
     ),
     bgr_lpips: bool = typer.Option(False, "--bgr-lpips", help="Feed LPIPS BGR, as DMVFN's tables did."),
-    seed: int = typer.Option(None, "--seed", help="Seed for stochastic models (default: 0)."),
+    seed: int = typer.Option(
+        None, "--seed", help="Where random draws start (DMVFN's sampled routing; default: 0)."
+    ),
+    save_images: Path = typer.Option(
+        None, "--save-images", help="Write every prediction as DIR/<sequence>/<window>/t+k.png."
+    ),
+    save_truth: Path = typer.Option(
+        None, "--save-truth", help="Write the frames they are scored against, same layout."
+    ),
     csv_path: Path = typer.Option(None, "--csv", help="Write the per-step table as CSV."),
     plot_path: Path = typer.Option(None, "--plot", help="Plot each metric against the horizon (PNG)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON object on stdout."),
@@ -41,7 +51,7 @@ def command(
         pred=pred, gt=gt, data=data, weights=weights, model=model, baselines=baseline or (),
         csv_path=csv_path, plot_path=plot_path, split=split, protocol=protocol, steps=steps,
         metrics=metrics, device=device, limit=limit, batch_size=batch_size, lpips_weights=lpips_weights,
-        bgr_lpips=bgr_lpips, seed=seed,
+        bgr_lpips=bgr_lpips, seed=seed, save_images=save_images, save_truth=save_truth,
         progress=lambda items, total: progress(items, total=total, description="evaluating"),
     )  # fmt: skip
     for message in result["warnings"]:

@@ -9,8 +9,10 @@ with the same summaries per baseline).
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
+import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,9 +23,11 @@ import torch
 from framepred.data.tree import FrameTree
 from framepred.errors import DataError, UsageError
 from framepred.io.images import list_images
+from framepred.io.paths import natural_key
 from framepred.metrics.aggregate import StepAccumulator
 from framepred.metrics.frames import FrameCache, batches_of_equal_size, stack_same_size
 from framepred.metrics.protocols import Window, select_windows
+from framepred.metrics.saved_images import STEP_PREFIX, WindowImageWriter
 from framepred.metrics.suite import MetricSuite
 
 Progress = Callable[[Iterable[Any], int], Iterable[Any]]
@@ -39,14 +43,16 @@ def _to_tensor(frames: np.ndarray, device: torch.device) -> torch.Tensor:
     return tensor.movedim(-1, -3).float().div_(255.0)
 
 
-def _load_predictor(weights: str | os.PathLike | None, model: str | None, device: torch.device) -> Any:
+def _load_predictor(
+    weights: str | os.PathLike | None, model: str | None, device: torch.device, seed: int
+) -> Any:
     from framepred.inference import Predictor
 
     if (weights is None) == (model is None):
         raise UsageError("give exactly one of --weights CKPT or --model NAME (e.g. --model copy-last)")
     if weights is not None:
-        return Predictor.from_checkpoint(weights, device=device)
-    return Predictor.from_name(model, device=device)
+        return Predictor.from_checkpoint(weights, device=device, seed=seed)
+    return Predictor.from_name(model, device=device, seed=seed)
 
 
 def _model_label(weights: str | os.PathLike | None, model: str | None) -> str:
@@ -69,25 +75,32 @@ def evaluate_tree(
     lpips_weights: str | os.PathLike | None = None,
     bgr_lpips: bool = False,
     seed: int = 0,
+    save_images: str | os.PathLike | None = None,
+    save_truth: str | os.PathLike | None = None,
     progress: Progress = _no_progress,
 ) -> dict[str, Any]:
-    """Score ``weights`` (a checkpoint) or ``model`` (a registry name) on a frame tree, per step."""
+    """Score ``weights`` (a checkpoint) or ``model`` (a registry name) on a frame tree, per step.
+
+    ``save_images``/``save_truth``: write the model's predictions / the scored frames there
+    (``framepred.metrics.saved_images``)."""
     from framepred.engine.device import resolve_device
 
     if batch_size < 1:
         raise UsageError(f"--batch-size must be at least 1, got {batch_size}")
     torch_device = resolve_device(device)
-    torch.manual_seed(seed)  # DMVFN's routing is stochastic at test time
+    torch.manual_seed(seed)  # for models that draw from torch's global generator
     tree = FrameTree(data)
     sequences = tree.sequences(split)
     if not sequences:
         raise DataError(f"{tree.root}: split {split!r} holds no frames; check --data and --split")
 
-    main_predictor = _load_predictor(weights, model, torch_device)
+    # One draw stream per model for the whole run (DMVFN's routing): fresh gates for every window
+    # and step, the same ones for the same seed.
+    main_predictor = _load_predictor(weights, model, torch_device, seed)
     runs = {_model_label(weights, model): main_predictor}
     for name in baselines:
         if name not in runs:
-            runs[name] = _load_predictor(None, name, torch_device)
+            runs[name] = _load_predictor(None, name, torch_device, seed)
     context_frames = next(iter(runs.values())).context_frames
     for name, predictor in runs.items():
         if predictor.context_frames > context_frames:
@@ -104,6 +117,11 @@ def evaluate_tree(
         )
     step_count = description["steps"]
     suite = MetricSuite(metrics, torch_device, lpips_weights, bgr_lpips)
+    writers = [
+        (WindowImageWriter(folder, windows), index)
+        for folder, index in ((save_images, 0), (save_truth, 1))
+        if folder is not None
+    ]
     accumulators = {name: StepAccumulator(suite.names, step_count) for name in runs}
 
     window_length = context_frames + step_count
@@ -123,6 +141,9 @@ def evaluate_tree(
             for step in range(step_count):
                 accumulators[name].add(step + 1, suite.compute(predictions[:, step], targets[:, step]))
             accumulators[name].windows += len(group)
+            if predictor is main_predictor:
+                for writer, index in writers:
+                    writer.write(group, (predictions, targets)[index])
 
     main_name = next(iter(runs))
     main = runs[main_name]
@@ -136,6 +157,8 @@ def evaluate_tree(
         "device": str(torch_device),
         "batch_size": batch_size,
         "seed": seed,
+        "saved_images": None if save_images is None else str(save_images),
+        "saved_truth": None if save_truth is None else str(save_truth),
         **description,
         "predictions": "float, clipped to [0, 1], not re-quantised to 8 bits",
         "cumulative": "running mean of the per-step values over steps 1..k (DMVFN's t+k)",
@@ -147,31 +170,52 @@ def evaluate_tree(
     return result
 
 
+def images_by_key(folder: str | os.PathLike) -> dict[str, Path]:
+    """Every image under ``folder``, nested folders included, keyed by its path relative to
+    ``folder`` without the suffix (``seq/000000/t+1``); hidden files and folders are skipped."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataError(f"{folder}: no such folder of images; check the path")
+    found: dict[str, Path] = {}
+    for current, subfolders, _ in os.walk(folder):
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+        for path in list_images(current):
+            found[path.relative_to(folder).with_suffix("").as_posix()] = path
+    return dict(sorted(found.items(), key=lambda item: natural_key(item[0])))
+
+
 def match_frames(
     pred_dir: str | os.PathLike, gt_dir: str | os.PathLike
 ) -> tuple[list[tuple[Path, Path]], list[str]]:
-    """Pairs of same-named frames (file name without suffix) and warnings for unmatched predictions.
+    """Pairs of frames with the same relative path (suffix aside; nested folders included, as
+    ``evaluate --save-images`` writes them) and warnings for unmatched predictions.
 
     A ground-truth frame without a prediction is an error: scoring only the rest would quietly change
     the numbers.
     """
-    pred_files = {p.stem: p for p in list_images(pred_dir)}
-    gt_files = list_images(gt_dir)
+    pred_files = images_by_key(pred_dir)
+    gt_files = images_by_key(gt_dir)
     if not gt_files:
         raise DataError(f"{gt_dir}: holds no images; give the folder of ground-truth frames as --gt")
-    missing = [p.name for p in gt_files if p.stem not in pred_files]
+    missing = [key for key in gt_files if key not in pred_files]
     if missing:
         more = f" (and {len(missing) - 3} more)" if len(missing) > 3 else ""
         raise DataError(
             f"{pred_dir}: has no prediction for {len(missing)} of {len(gt_files)} ground-truth frames: "
-            f"{', '.join(missing[:3])}{more}; predict them (same file names) or remove them from {gt_dir}"
+            f"{', '.join(gt_files[k].relative_to(gt_dir).as_posix() for k in missing[:3])}{more}; "
+            f"predict them (same names) or remove them from {gt_dir}"
         )
-    gt_stems = {p.stem for p in gt_files}
-    extra = [p.name for stem, p in pred_files.items() if stem not in gt_stems]
+    extra = [key for key in pred_files if key not in gt_files]
     warnings = []
     if extra:
         warnings.append(f"{len(extra)} prediction(s) in {pred_dir} have no ground truth and were ignored")
-    return [(pred_files[p.stem], p) for p in gt_files], warnings
+    return [(pred_files[key], path) for key, path in gt_files.items()], warnings
+
+
+def _step_of(path: Path) -> int | None:
+    """k for a frame named ``t+k`` (as ``--save-images`` writes), else None."""
+    match = re.fullmatch(rf"{re.escape(STEP_PREFIX)}(\d+)", path.stem)
+    return int(match.group(1)) if match and int(match.group(1)) >= 1 else None
 
 
 def evaluate_folders(
@@ -192,18 +236,30 @@ def evaluate_folders(
         raise UsageError(f"--batch-size must be at least 1, got {batch_size}")
     torch_device = resolve_device(device)
     pairs, warnings = match_frames(pred, gt)
+    # Frames named t+1, t+2, ... (the --save-images layout) are scored per step.
+    steps = [_step_of(truth) for _, truth in pairs]
+    per_step = all(step is not None for step in steps)
+    steps = steps if per_step else [1] * len(pairs)
+    step_of = {truth: step for (_, truth), step in zip(pairs, steps, strict=True)}
     suite = MetricSuite(metrics, torch_device, lpips_weights, bgr_lpips)
-    accumulator = StepAccumulator(suite.names, 1)
+    accumulator = StepAccumulator(suite.names, max(steps))
     cache = FrameCache(capacity=2)
 
     def load(pair: tuple[Path, Path]) -> np.ndarray:
         return stack_same_size(list(pair), cache)
 
     total = math.ceil(len(pairs) / batch_size)
-    for group, frames in progress(batches_of_equal_size(pairs, batch_size, load), total):
+    by_step = sorted(pairs, key=lambda pair: step_of[pair[1]])  # batches of one step each
+    batches = (
+        (group, frames)
+        for _, same_step in itertools.groupby(by_step, key=lambda pair: step_of[pair[1]])
+        for group, frames in batches_of_equal_size(list(same_step), batch_size, load)
+    )
+    for group, frames in progress(batches, total):
         tensor = _to_tensor(frames, torch_device)  # B x 2 x 3 x H x W: prediction, ground truth
-        accumulator.add(1, suite.compute(tensor[:, 0], tensor[:, 1]))
-        accumulator.windows += len(group)
+        accumulator.add(step_of[group[0][1]], suite.compute(tensor[:, 0], tensor[:, 1]))
+    # count: frame pairs, or windows (frames of step 1) when scored per step
+    accumulator.windows = steps.count(1) if per_step else len(pairs)
 
     settings = {
         "mode": "folders",
@@ -212,6 +268,7 @@ def evaluate_folders(
         "device": str(torch_device),
         "batch_size": batch_size,
         "predictions": "as stored in the files (8-bit), clipped to [0, 1]",
+        "steps": "per step, from the file names t+1, t+2, ..." if per_step else "one row (no horizon)",
         "metric_settings": suite.settings(),
     }
     result = {"model": Path(pred).name, **accumulator.summary(), "settings": settings, "baselines": {}}
@@ -244,7 +301,9 @@ def run_evaluation(
         tree_only = {"data": data, "weights": weights, "model": model, "baseline": baselines or None}
         given = [f"--{k}" for k, v in tree_only.items() if v is not None]
         given += [
-            f"--{k}" for k in ("split", "protocol", "steps", "limit", "seed") if options.get(k) is not None
+            f"--{k.replace('_', '-')}"
+            for k in ("split", "protocol", "steps", "limit", "seed", "save_images", "save_truth")
+            if options.get(k) is not None
         ]
         if given:
             raise UsageError(f"{', '.join(given)} cannot be combined with --pred/--gt (folder mode)")
