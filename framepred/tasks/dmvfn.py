@@ -165,10 +165,8 @@ class DMVFNTask(Task):
         last = len(outputs) - 1
         # Losses in float32 whatever precision the network ran in.
         with torch.autocast(device_type=inputs.device.type, enabled=False):
-            lap = sum(
-                self.options.block_decay ** (last - i) * self.lap(out.float(), target)
-                for i, out in enumerate(outputs)
-            )
+            weights = [self.options.block_decay ** (last - i) for i in range(len(outputs))]
+            lap = self.lap.weighted_sum([out.float() for out in outputs], target, weights)
             total = lap
             terms = {"lap": float(lap.detach())}
             if self.vgg is not None:
