@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from framepred.cli.options import DEVICE
+from framepred.cli.options import COMPILE, CUDA_GRAPHS, DEVICE
 
 
 def command(
@@ -14,13 +14,20 @@ def command(
     gt: Path = typer.Option(
         None, "--gt", help="Folder of ground-truth frames; same relative names as --pred."
     ),
-    weights: Path = typer.Option(None, "--weights", help="Checkpoint to evaluate (framepred or official)."),
+    weights: str = typer.Option(
+        None, "--weights", help="Checkpoint to evaluate: a file, a name (framepred weights list) or a URL."
+    ),
     model: str = typer.Option(None, "--model", help="Registered model, no weights: copy-last, linear."),
     data: Path = typer.Option(None, "--data", help="Frame tree to evaluate on (ROOT/<split>/<seq>/)."),
     split: str = typer.Option(None, "--split", help="Split of the tree (default: test)."),
     protocol: str = typer.Option(None, "--protocol", help="dmvfn (frames 2,3 -> 4..8; default) or next."),
     steps: int = typer.Option(None, "--steps", help="Predicted steps per window (default: dmvfn 5, next 1)."),
-    metrics: str = typer.Option("psnr,ssim,msssim,lpips", "--metrics", help="Comma-separated metrics."),
+    metrics: str = typer.Option(
+        None,
+        "--metrics",
+        help="Comma-separated metrics; each must run. Default: psnr,ssim,msssim,lpips, leaving out "
+        "with a warning those that cannot (no LPIPS backbone file, frames too small).",
+    ),
     device: str = DEVICE,
     limit: int = typer.Option(None, "--limit", help="Score only the first N windows."),
     batch_size: int = typer.Option(4, "--batch-size", help="Windows (or frame pairs) per batch."),
@@ -38,6 +45,9 @@ def command(
     save_truth: Path = typer.Option(
         None, "--save-truth", help="Write the frames they are scored against, same layout."
     ),
+    precision: str = typer.Option(None, "--precision", help="Model precision: fp32 (default) or bf16."),
+    compile: bool = COMPILE,
+    cuda_graphs: bool = CUDA_GRAPHS,
     csv_path: Path = typer.Option(None, "--csv", help="Write the per-step table as CSV."),
     plot_path: Path = typer.Option(None, "--plot", help="Plot each metric against the horizon (PNG)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON object on stdout."),
@@ -52,6 +62,7 @@ def command(
         csv_path=csv_path, plot_path=plot_path, split=split, protocol=protocol, steps=steps,
         metrics=metrics, device=device, limit=limit, batch_size=batch_size, lpips_weights=lpips_weights,
         bgr_lpips=bgr_lpips, seed=seed, save_images=save_images, save_truth=save_truth,
+        precision=precision, compile=compile, cuda_graphs=cuda_graphs,
         progress=lambda items, total: progress(items, total=total, description="evaluating"),
     )  # fmt: skip
     for message in result["warnings"]:

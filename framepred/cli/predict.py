@@ -6,13 +6,13 @@ from pathlib import Path
 
 import typer
 
-from framepred.cli.options import DEVICE, MODEL, ROUTING, SEED, WEIGHTS
+from framepred.cli.options import COMPILE, CUDA_GRAPHS, DEVICE, MODEL, PRECISION, ROUTING, SEED, WEIGHTS
 
 
 def command(
     images: list[Path] = typer.Argument(None, help="Context images, oldest first (two for DMVFN)."),
     output: Path = typer.Option(None, "--output", "-o", help="Output image (a folder with --input-dir)."),
-    weights: Path = WEIGHTS,
+    weights: str = WEIGHTS,
     model: str = MODEL,
     input_dir: Path = typer.Option(
         None, "--input-dir", help="Predict from every consecutive pair of this folder."
@@ -20,6 +20,10 @@ def command(
     routing: str = ROUTING,
     seed: int = SEED,
     device: str = DEVICE,
+    batch_size: int = typer.Option(1, "--batch-size", help="With --input-dir: windows run as one batch."),
+    precision: str = PRECISION,
+    compile: bool = COMPILE,
+    cuda_graphs: bool = CUDA_GRAPHS,
     as_json: bool = typer.Option(False, "--json", help="Print the written files as JSON on stdout."),
 ) -> None:
     """Predict the next frame from two frames with a trained or official checkpoint."""
@@ -27,9 +31,19 @@ def command(
     from framepred.inference.loading import make_predictor
     from framepred.inference.predict_files import predict_files
 
-    predictor = make_predictor(weights, model, routing, device, seed)
+    predictor = make_predictor(
+        weights,
+        model,
+        routing,
+        device,
+        seed,
+        announce=info,
+        precision=precision,
+        compile=compile,
+        cuda_graphs=cuda_graphs,
+    )
     records = predict_files(
-        predictor, images or [], output, input_dir,
+        predictor, images or [], output, input_dir, batch_size=batch_size,
         progress=lambda items, total: progress(items, total=total, description="predicting"),
     )  # fmt: skip
     if as_json:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from framepred.cli.options import DEVICE, MODEL, ROUTING, SEED, WEIGHTS
+from framepred.cli.options import COMPILE, CUDA_GRAPHS, DEVICE, MODEL, PRECISION, ROUTING, SEED, WEIGHTS
 
 
 def command(
@@ -17,7 +17,7 @@ def command(
     output: Path = typer.Option(
         ..., "--output", "-o", help="A new folder (000001.png ...), an .mp4 or a .gif."
     ),
-    weights: Path = WEIGHTS,
+    weights: str = WEIGHTS,
     model: str = MODEL,
     start: int = typer.Option(
         None, "--start", help="Folder/video index of the first frame to predict (default: after the last)."
@@ -32,6 +32,9 @@ def command(
     routing: str = ROUTING,
     seed: int = SEED,
     device: str = DEVICE,
+    precision: str = PRECISION,
+    compile: bool = COMPILE,
+    cuda_graphs: bool = CUDA_GRAPHS,
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
 ) -> None:
     """Predict many future frames recursively from context frames, a frame folder or a video."""
@@ -39,7 +42,17 @@ def command(
     from framepred.inference.loading import make_predictor
     from framepred.inference.rollout import rollout_job
 
-    predictor = make_predictor(weights, model, routing, device, seed)
+    predictor = make_predictor(
+        weights,
+        model,
+        routing,
+        device,
+        seed,
+        announce=info,
+        precision=precision,
+        compile=compile,
+        cuda_graphs=cuda_graphs,
+    )
     result = rollout_job(
         predictor, context, steps, output,
         start=start, fps=fps, compare=compare, compare_output=compare_output,

@@ -1,7 +1,9 @@
 """Evaluation: score a model (and baselines) on a frame tree per horizon, or compare two image folders.
 
 :func:`evaluate_tree` runs a Predictor recursively over the protocol's windows (see
-:mod:`framepred.metrics.protocols`), in batches, on any device; :func:`evaluate_folders` compares
+:mod:`framepred.metrics.protocols`), in batches, on any device, with the metrics batched on the same
+device; frames are decoded ahead in a thread, and each ground-truth batch is prepared once for the
+model and all baselines (LPIPS runs it through AlexNet once). :func:`evaluate_folders` compares
 same-named frames of a prediction folder and a ground-truth folder. Both return one JSON-ready dict:
 ``per_step``, ``cumulative``, ``mean``, ``count``, ``settings`` and ``warnings`` (plus ``baselines``
 with the same summaries per baseline).
@@ -14,6 +16,7 @@ import math
 import os
 import re
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -44,15 +47,19 @@ def _to_tensor(frames: np.ndarray, device: torch.device) -> torch.Tensor:
 
 
 def _load_predictor(
-    weights: str | os.PathLike | None, model: str | None, device: torch.device, seed: int
+    weights: str | os.PathLike | None,
+    model: str | None,
+    device: torch.device,
+    seed: int,
+    **runtime: Any,
 ) -> Any:
     from framepred.inference import Predictor
 
     if (weights is None) == (model is None):
         raise UsageError("give exactly one of --weights CKPT or --model NAME (e.g. --model copy-last)")
     if weights is not None:
-        return Predictor.from_checkpoint(weights, device=device, seed=seed)
-    return Predictor.from_name(model, device=device, seed=seed)
+        return Predictor.from_checkpoint(weights, device=device, seed=seed, **runtime)
+    return Predictor.from_name(model, device=device, runtime=runtime, seed=seed)
 
 
 def _model_label(weights: str | os.PathLike | None, model: str | None) -> str:
@@ -77,17 +84,23 @@ def evaluate_tree(
     seed: int = 0,
     save_images: str | os.PathLike | None = None,
     save_truth: str | os.PathLike | None = None,
+    precision: str = "fp32",
+    compile: bool = False,
+    cuda_graphs: bool = False,
     progress: Progress = _no_progress,
 ) -> dict[str, Any]:
     """Score ``weights`` (a checkpoint) or ``model`` (a registry name) on a frame tree, per step.
-
+    ``precision``, ``compile`` and ``cuda_graphs`` choose how the model runs (baselines run in fp32);
     ``save_images``/``save_truth``: write the model's predictions / the scored frames there
     (``framepred.metrics.saved_images``)."""
     from framepred.engine.device import resolve_device
+    from framepred.inference.pipeline import read_ahead
+    from framepred.inference.runtime import check_runtime
 
     if batch_size < 1:
         raise UsageError(f"--batch-size must be at least 1, got {batch_size}")
     torch_device = resolve_device(device)
+    check_runtime(torch_device, precision, compile, cuda_graphs)
     torch.manual_seed(seed)  # for models that draw from torch's global generator
     tree = FrameTree(data)
     sequences = tree.sequences(split)
@@ -96,7 +109,8 @@ def evaluate_tree(
 
     # One draw stream per model for the whole run (DMVFN's routing): fresh gates for every window
     # and step, the same ones for the same seed.
-    main_predictor = _load_predictor(weights, model, torch_device, seed)
+    runtime = {"precision": precision, "compile": compile, "cuda_graphs": cuda_graphs}
+    main_predictor = _load_predictor(weights, model, torch_device, seed, **runtime)
     runs = {_model_label(weights, model): main_predictor}
     for name in baselines:
         if name not in runs:
@@ -132,18 +146,25 @@ def evaluate_tree(
         return stack_same_size(paths, cache)
 
     total = math.ceil(len(windows) / batch_size)
-    for group, frames in progress(batches_of_equal_size(windows, batch_size, load), total):
-        tensor = _to_tensor(frames, torch_device)  # B x (T + S) x 3 x H x W
-        context, targets = tensor[:, :context_frames], tensor[:, context_frames:]
-        for name, predictor in runs.items():
-            run_context = context[:, context_frames - predictor.context_frames :]
-            predictions = predictor.rollout_batch(run_context, step_count)
+    with closing(read_ahead(batches_of_equal_size(windows, batch_size, load), depth=2)) as batches:
+        for group, frames in progress(batches, total):
+            tensor = _to_tensor(frames, torch_device)  # B x (T + S) x 3 x H x W
+            context, targets = tensor[:, :context_frames], tensor[:, context_frames:]
+            predictions = {
+                name: predictor.rollout_batch(
+                    context[:, context_frames - predictor.context_frames :], step_count
+                )
+                for name, predictor in runs.items()
+            }
             for step in range(step_count):
-                accumulators[name].add(step + 1, suite.compute(predictions[:, step], targets[:, step]))
-            accumulators[name].windows += len(group)
-            if predictor is main_predictor:
-                for writer, index in writers:
-                    writer.write(group, (predictions, targets)[index])
+                target = suite.target(targets[:, step])  # shared by the model and every baseline
+                for name in runs:
+                    accumulators[name].add(step + 1, suite.compute(predictions[name][:, step], target))
+            for name in runs:
+                accumulators[name].windows += len(group)
+            main_predictions = predictions[next(iter(runs))]
+            for writer, index in writers:
+                writer.write(group, (main_predictions, targets)[index])
 
     main_name = next(iter(runs))
     main = runs[main_name]
@@ -159,6 +180,7 @@ def evaluate_tree(
         "seed": seed,
         "saved_images": None if save_images is None else str(save_images),
         "saved_truth": None if save_truth is None else str(save_truth),
+        "precision": precision,
         **description,
         "predictions": "float, clipped to [0, 1], not re-quantised to 8 bits",
         "cumulative": "running mean of the per-step values over steps 1..k (DMVFN's t+k)",
@@ -248,6 +270,8 @@ def evaluate_folders(
     def load(pair: tuple[Path, Path]) -> np.ndarray:
         return stack_same_size(list(pair), cache)
 
+    from framepred.inference.pipeline import read_ahead
+
     total = math.ceil(len(pairs) / batch_size)
     by_step = sorted(pairs, key=lambda pair: step_of[pair[1]])  # batches of one step each
     batches = (
@@ -255,9 +279,10 @@ def evaluate_folders(
         for _, same_step in itertools.groupby(by_step, key=lambda pair: step_of[pair[1]])
         for group, frames in batches_of_equal_size(list(same_step), batch_size, load)
     )
-    for group, frames in progress(batches, total):
-        tensor = _to_tensor(frames, torch_device)  # B x 2 x 3 x H x W: prediction, ground truth
-        accumulator.add(step_of[group[0][1]], suite.compute(tensor[:, 0], tensor[:, 1]))
+    with closing(read_ahead(batches, depth=2)) as ahead:
+        for group, frames in progress(ahead, total):
+            tensor = _to_tensor(frames, torch_device)  # B x 2 x 3 x H x W: prediction, ground truth
+            accumulator.add(step_of[group[0][1]], suite.compute(tensor[:, 0], tensor[:, 1]))
     # count: frame pairs, or windows (frames of step 1) when scored per step
     accumulator.windows = steps.count(1) if per_step else len(pairs)
 
@@ -300,14 +325,15 @@ def run_evaluation(
     if pred is not None:
         tree_only = {"data": data, "weights": weights, "model": model, "baseline": baselines or None}
         given = [f"--{k}" for k, v in tree_only.items() if v is not None]
-        given += [
-            f"--{k.replace('_', '-')}"
-            for k in ("split", "protocol", "steps", "limit", "seed", "save_images", "save_truth")
-            if options.get(k) is not None
-        ]
+        tree_only_options = ("split", "protocol", "steps", "limit", "seed", "precision")
+        tree_only_options += ("save_images", "save_truth")
+        given += [f"--{k.replace('_', '-')}" for k in tree_only_options if options.get(k) is not None]
+        given += [f"--{k.replace('_', '-')}" for k in ("compile", "cuda_graphs") if options.get(k)]
         if given:
             raise UsageError(f"{', '.join(given)} cannot be combined with --pred/--gt (folder mode)")
-        folder_options = {k: v for k, v in options.items() if v is not None}
+        folder_options = {
+            k: v for k, v in options.items() if v is not None and k not in ("compile", "cuda_graphs")
+        }
         result = evaluate_folders(pred, gt, **folder_options)
     else:
         if data is None:

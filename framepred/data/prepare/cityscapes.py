@@ -22,6 +22,7 @@ from framepred.data.prepare.common import (
     relative,
     run_plan,
 )
+from framepred.data.sharding import Shard
 from framepred.data.training_clips import windows
 from framepred.errors import DataError
 
@@ -120,6 +121,7 @@ def prepare_cityscapes(
     out: str | os.PathLike,
     size: tuple[int, int] | None = None,
     workers: int = 1,
+    shard: Shard | None = None,
 ) -> PrepareResult:
     """``framepred prepare cityscapes``: RAW (extracted leftImg8bit_sequence) -> frame tree at ``out``."""
-    return run_plan(plan_cityscapes(raw, size), out, workers)
+    return run_plan(plan_cityscapes(raw, size), out, workers, shard)

@@ -26,6 +26,7 @@ from framepred.data.prepare.common import (
     run_plan,
     subfolders,
 )
+from framepred.data.sharding import Shard
 from framepred.data.training_clips import random_clips
 from framepred.errors import DataError
 
@@ -127,6 +128,7 @@ def prepare_ucf101(
     size: tuple[int, int] | None = None,
     split_file: str | os.PathLike | None = None,
     workers: int = 1,
+    shard: Shard | None = None,
 ) -> PrepareResult:
     """``framepred prepare ucf101``: RAW (extracted jpegs_256) -> frame tree at ``out``."""
-    return run_plan(plan_ucf101(raw, size, split_file), out, workers)
+    return run_plan(plan_ucf101(raw, size, split_file), out, workers, shard)

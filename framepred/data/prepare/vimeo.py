@@ -22,6 +22,7 @@ from framepred.data.prepare.common import (
     run_plan,
     subfolders,
 )
+from framepred.data.sharding import Shard
 from framepred.data.training_clips import windows
 from framepred.errors import DataError
 
@@ -100,6 +101,7 @@ def prepare_vimeo(
     size: tuple[int, int] | None = None,
     split_file: str | os.PathLike | None = None,
     workers: int = 1,
+    shard: Shard | None = None,
 ) -> PrepareResult:
     """``framepred prepare vimeo``: RAW (extracted vimeo_triplet) -> frame tree at ``out``."""
-    return run_plan(plan_vimeo(raw, size, split_file), out, workers)
+    return run_plan(plan_vimeo(raw, size, split_file), out, workers, shard)
