@@ -29,16 +29,18 @@ def command(
         out=out, steps=steps, max_minutes=minutes, seed=seed, device=device, threads=threads or None
     )
     result = run_demo(model, options)
-    table = Table(title=result.title)
-    metrics = list(next(iter(result.rows.values())))
-    table.add_column("model")
-    for metric in metrics:
-        name, _, step = metric.partition(" ")  # e.g. "psnr t+1"
-        table.add_column(f"{name.upper()}{' (dB)' if name == 'psnr' else ''} {step}".strip(), justify="right")
-    for label, values in result.rows.items():
-        cells = (f"{values[m]:.2f}" if m.startswith("psnr") else f"{values[m]:.4f}" for m in metrics)
-        table.add_row(label, *cells)
-    console.print(table)
+    for title, rows in [(result.title, result.rows), *result.tables]:
+        table = Table(title=title)
+        columns = list(next(iter(rows.values())))
+        table.add_column("model")
+        for column in columns:
+            header = {"psnr": "PSNR (dB)", "ssim": "SSIM"}.get(column, column)
+            table.add_column(header, justify="right")
+        for label, values in rows.items():
+            table.add_row(
+                label, *(f"{values[c]:.4f}" if c == "ssim" else f"{values[c]:.2f}" for c in columns)
+            )
+        console.print(table)
     info("; ".join(f"{what}: {path}" for what, path in result.files.items()))
     if not result.beats_baselines:
         warn("the model did not beat the baselines this time; train longer with --steps / --minutes")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from framepred.cli.options import COMPILE, CUDA_GRAPHS, DEVICE, MODEL, PRECISION, ROUTING, WEIGHTS
+from framepred.cli.options import COMPILE, CUDA_GRAPHS, DEVICE, MODEL, PRECISION, ROUTING, SEED, WEIGHTS
 
 
 def command(
@@ -18,6 +18,7 @@ def command(
         None, "--input-dir", help="Predict from every consecutive pair of this folder."
     ),
     routing: str = ROUTING,
+    seed: int = SEED,
     device: str = DEVICE,
     batch_size: int = typer.Option(1, "--batch-size", help="With --input-dir: windows run as one batch."),
     precision: str = PRECISION,
@@ -35,6 +36,7 @@ def command(
         model,
         routing,
         device,
+        seed,
         announce=info,
         precision=precision,
         compile=compile,

@@ -37,6 +37,8 @@ class DemoResult:
     steps: int
     beats_baselines: bool
     extra: dict[str, Any] = field(default_factory=dict)
+    # more tables to print after the first, each (title, label -> column -> value), e.g. per step
+    tables: list[tuple[str, dict[str, dict[str, float]]]] = field(default_factory=list)
 
 
 def run_demo(model: str, options: DemoOptions) -> DemoResult:

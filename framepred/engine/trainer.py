@@ -35,6 +35,7 @@ from framepred.engine.logging import RunLogger, log_line
 from framepred.engine.networks import NetworkSet
 from framepred.engine.validation import ValidationSet, sample_rows
 from framepred.errors import CheckpointError, TrainingDiverged, UsageError
+from framepred.models.interface import reseed
 from framepred.tasks import create_task
 from framepred.tasks.base import Phase
 
@@ -387,6 +388,9 @@ class Trainer:
         step = self.position["step"]
         model = self.nets.predicting
         model.eval()
+        # Random models (DMVFN's sampled routing) draw the same stream at every validation: the
+        # scores of two steps differ by the weights only, and a resumed run validates as before.
+        reseed(model, self.config.seed)
         with torch.no_grad():
             metrics, samples = self.validation.evaluate(self._predict)
         self.nets.train()

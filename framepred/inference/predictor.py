@@ -26,11 +26,14 @@ from framepred.engine.device import channels_last_, resolve_device
 from framepred.errors import DataError, UsageError
 from framepred.inference.runtime import Runtime
 from framepred.models.checkpoint import COLOUR_ORDERS, load_model
-from framepred.models.interface import roll_forward
+from framepred.models.interface import reseed, roll_forward
 from framepred.models.registry import create_model
 
 
 class Predictor:
+    """``seed``: where a random model's draws (DMVFN's sampled routing) start; every call of this
+    Predictor advances them, so the same calls with the same seed give the same frames."""
+
     def __init__(
         self,
         model: nn.Module,
@@ -39,12 +42,14 @@ class Predictor:
         precision: str = "fp32",
         compile: bool = False,
         cuda_graphs: bool = False,
+        seed: int | None = None,
     ) -> None:
         if colour_order not in COLOUR_ORDERS:
             raise UsageError(f"colour order must be RGB or BGR, got {colour_order!r}")
         self.device = resolve_device(device)
         self.colour_order = colour_order
         self.model = model.eval().to(self.device)
+        reseed(self.model, seed)  # one stream per Predictor, None: the model's default seed
         # Convolutions on CPU (oneDNN) and GPU (cuDNN) are faster on NHWC tensors.
         channels_last_(self.model)
         self.runtime = Runtime(self.model, self.device, precision, compile, cuda_graphs)
@@ -55,20 +60,26 @@ class Predictor:
         path: str | os.PathLike,
         device: str | torch.device = "auto",
         routing: str | None = None,
+        seed: int | None = None,
         **runtime: Any,
     ) -> Predictor:
         """Load a framepred or official checkpoint; ``routing`` overrides DMVFN's routing mode;
         ``runtime`` takes ``precision``, ``compile`` and ``cuda_graphs``."""
         overrides = {} if routing is None else {"routing": routing}
         loaded = load_model(path, device="cpu", **overrides)
-        return cls(loaded.model, loaded.colour_order, device, **runtime)
+        return cls(loaded.model, loaded.colour_order, device, seed=seed, **runtime)
 
     @classmethod
     def from_name(
-        cls, name: str, device: str | torch.device = "auto", runtime: dict | None = None, **config: Any
+        cls,
+        name: str,
+        device: str | torch.device = "auto",
+        runtime: dict | None = None,
+        seed: int | None = None,
+        **config: Any,
     ) -> Predictor:
         """A model built from the registry with its default (untrained) weights, e.g. ``copy-last``."""
-        return cls(create_model(name, **config), "RGB", device, **(runtime or {}))
+        return cls(create_model(name, **config), "RGB", device, seed=seed, **(runtime or {}))
 
     @property
     def precision(self) -> str:

@@ -75,7 +75,10 @@ class DataSpec:
     """What one training item (a *clip* of consecutive frames) is and how it is cut from the data.
 
     From a frame tree, clips are windows of ``clip_frames`` frames starting every ``stride`` frames
-    (default: no overlap). ``pad``: a sequence shorter than a clip still gives one, its last frame
+    (default: no overlap); or, with ``random_start``, each sequence gives one clip per epoch at a
+    start drawn anew every epoch, its frames ``s`` apart with ``s`` drawn from 1..``max_frame_step``
+    (at most sequence length // clip_frames). The draws come from the (seed, epoch, index) generator,
+    so resume stays exact. ``pad``: a sequence shorter than a clip still gives one, its last frame
     repeated. ``size`` (width, height): frames are resized on read, before augmentation. ``shards``:
     ``--data`` may also be the output of ``framepred clip`` (clips of ``clip_frames`` frames).
     ``with_source_frames``: ``--data`` is a derived tree (``data/derived.py``) and each clip holds its
@@ -89,6 +92,8 @@ class DataSpec:
     augment: AugmentOptions = NO_AUGMENTATION
     shards: bool = False
     with_source_frames: bool = False
+    random_start: bool = False
+    max_frame_step: int = 1
 
 
 @dataclass(frozen=True)
@@ -150,6 +155,11 @@ class Task(ABC):
         raise NotImplementedError(f"{type(self).__name__} must define build_model or build_networks")
 
     # ---- data ------------------------------------------------------------------------------------
+    def use_data(self, manifest: dict[str, Any]) -> None:  # noqa: B027  (optional hook)
+        """Called with the ``manifest.json`` of ``--data`` (a frame tree's or a shard folder's; {}
+        when there is none) before ``data()`` is asked, so the recipe may follow what the data
+        records (e.g. its ``training_clips`` rule, ``framepred.data.training_clips``)."""
+
     @abstractmethod
     def data(self) -> DataSpec:
         """The training clips the data loader delivers."""
