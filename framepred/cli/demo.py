@@ -8,7 +8,7 @@ import typer
 
 
 def command(
-    model: str = typer.Option("dmvfn", "--model", "-m", help="Which family's demo (dmvfn)."),
+    model: str = typer.Option("dmvfn", "--model", "-m", help="Which family's demo (dmvfn, msgan)."),
     out: Path = typer.Option(Path("runs/demo"), "--out", "-o", help="Folder for data, run, GIF and scores."),
     steps: int = typer.Option(
         None, "--steps", help="Training steps (default: the demo's, a few CPU minutes)."
@@ -33,9 +33,11 @@ def command(
     metrics = list(next(iter(result.rows.values())))
     table.add_column("model")
     for metric in metrics:
-        table.add_column(f"{metric.upper()}{' (dB)' if metric == 'psnr' else ''}", justify="right")
+        decibels = metric in ("psnr", "sharpness")
+        table.add_column(f"{metric.upper()}{' (dB)' if decibels else ''}", justify="right")
     for label, values in result.rows.items():
-        table.add_row(label, *(f"{values[m]:.2f}" if m == "psnr" else f"{values[m]:.4f}" for m in metrics))
+        cells = [f"{values[m]:.2f}" if m in ("psnr", "sharpness") else f"{values[m]:.4f}" for m in metrics]
+        table.add_row(label, *cells)
     console.print(table)
     info("; ".join(f"{what}: {path}" for what, path in result.files.items()))
     if not result.beats_baselines:

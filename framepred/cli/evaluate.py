@@ -1,4 +1,4 @@
-"""`framepred evaluate`: PSNR, SSIM, MS-SSIM and LPIPS per horizon, on a frame tree or two folders."""
+"""`framepred evaluate`: PSNR, SSIM, MS-SSIM, LPIPS and sharpness per horizon, on a tree or two folders."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ def command(
     split: str = typer.Option(None, "--split", help="Split of the tree (default: test)."),
     protocol: str = typer.Option(None, "--protocol", help="dmvfn (frames 2,3 -> 4..8; default) or next."),
     steps: int = typer.Option(None, "--steps", help="Predicted steps per window (default: dmvfn 5, next 1)."),
-    metrics: str = typer.Option("psnr,ssim,msssim,lpips", "--metrics", help="Comma-separated metrics."),
+    metrics: str = typer.Option(
+        "psnr,ssim,msssim,lpips", "--metrics", help="Comma-separated: psnr, ssim, msssim, lpips, sharpness."
+    ),
     device: str = DEVICE,
     limit: int = typer.Option(None, "--limit", help="Score only the first N windows."),
     batch_size: int = typer.Option(4, "--batch-size", help="Windows (or frame pairs) per batch."),
@@ -28,6 +30,9 @@ def command(
     ),
     bgr_lpips: bool = typer.Option(False, "--bgr-lpips", help="Feed LPIPS BGR, as DMVFN's tables did."),
     seed: int = typer.Option(None, "--seed", help="Seed for stochastic models (default: 0)."),
+    moving_mask: float = typer.Option(
+        None, "--moving-mask", help="Score PSNR, SSIM, sharpness on moving pixels: change above this (0.05)."
+    ),
     csv_path: Path = typer.Option(None, "--csv", help="Write the per-step table as CSV."),
     plot_path: Path = typer.Option(None, "--plot", help="Plot each metric against the horizon (PNG)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON object on stdout."),
@@ -41,7 +46,7 @@ def command(
         pred=pred, gt=gt, data=data, weights=weights, model=model, baselines=baseline or (),
         csv_path=csv_path, plot_path=plot_path, split=split, protocol=protocol, steps=steps,
         metrics=metrics, device=device, limit=limit, batch_size=batch_size, lpips_weights=lpips_weights,
-        bgr_lpips=bgr_lpips, seed=seed,
+        bgr_lpips=bgr_lpips, seed=seed, moving_mask=moving_mask,
         progress=lambda items, total: progress(items, total=total, description="evaluating"),
     )  # fmt: skip
     for message in result["warnings"]:

@@ -69,9 +69,13 @@ def evaluate_tree(
     lpips_weights: str | os.PathLike | None = None,
     bgr_lpips: bool = False,
     seed: int = 0,
+    moving_mask: float | None = None,
     progress: Progress = _no_progress,
 ) -> dict[str, Any]:
-    """Score ``weights`` (a checkpoint) or ``model`` (a registry name) on a frame tree, per step."""
+    """Score ``weights`` (a checkpoint) or ``model`` (a registry name) on a frame tree, per step.
+
+    ``moving_mask``: score PSNR, SSIM and sharpness on moving pixels only (a threshold, see
+    ``metrics.sharpness``), each target against the true frame before it."""
     from framepred.engine.device import resolve_device
 
     if batch_size < 1:
@@ -103,7 +107,7 @@ def evaluate_tree(
             f"({description['steps']} steps); use shorter --steps or --protocol next"
         )
     step_count = description["steps"]
-    suite = MetricSuite(metrics, torch_device, lpips_weights, bgr_lpips)
+    suite = MetricSuite(metrics, torch_device, lpips_weights, bgr_lpips, moving_mask=moving_mask)
     accumulators = {name: StepAccumulator(suite.names, step_count) for name in runs}
 
     window_length = context_frames + step_count
@@ -121,7 +125,9 @@ def evaluate_tree(
             run_context = context[:, context_frames - predictor.context_frames :]
             predictions = predictor.rollout_batch(run_context, step_count)
             for step in range(step_count):
-                accumulators[name].add(step + 1, suite.compute(predictions[:, step], targets[:, step]))
+                previous = context[:, -1] if step == 0 else targets[:, step - 1]  # for a moving mask
+                values = suite.compute(predictions[:, step], targets[:, step], previous)
+                accumulators[name].add(step + 1, values)
             accumulators[name].windows += len(group)
 
     main_name = next(iter(runs))
@@ -244,7 +250,9 @@ def run_evaluation(
         tree_only = {"data": data, "weights": weights, "model": model, "baseline": baselines or None}
         given = [f"--{k}" for k, v in tree_only.items() if v is not None]
         given += [
-            f"--{k}" for k in ("split", "protocol", "steps", "limit", "seed") if options.get(k) is not None
+            f"--{k.replace('_', '-')}"
+            for k in ("split", "protocol", "steps", "limit", "seed", "moving_mask")
+            if options.get(k) is not None
         ]
         if given:
             raise UsageError(f"{', '.join(given)} cannot be combined with --pred/--gt (folder mode)")
