@@ -15,7 +15,7 @@ from framepred.plugins import import_plugins
 
 _TASKS: dict[str, type] = {}
 # name -> the module whose import registers it (imported when first asked for).
-BUILTIN_RECIPES = {"dmvfn": "framepred.tasks.dmvfn"}
+BUILTIN_RECIPES = {"dmvfn": "framepred.tasks.dmvfn", "msgan": "framepred.tasks.msgan"}
 
 
 def register_task(name: str) -> Callable[[type], type]:
