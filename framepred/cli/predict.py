@@ -10,7 +10,9 @@ from framepred.cli.options import DEVICE, MODEL, ROUTING, WEIGHTS
 
 
 def command(
-    images: list[Path] = typer.Argument(None, help="Context images, oldest first (two for DMVFN)."),
+    images: list[Path] = typer.Argument(
+        None, help="Context images, oldest first (as many as the model reads: DMVFN 2, msgan 4)."
+    ),
     output: Path = typer.Option(None, "--output", "-o", help="Output image (a folder with --input-dir)."),
     weights: Path = WEIGHTS,
     model: str = MODEL,
@@ -21,7 +23,7 @@ def command(
     device: str = DEVICE,
     as_json: bool = typer.Option(False, "--json", help="Print the written files as JSON on stdout."),
 ) -> None:
-    """Predict the next frame from two frames with a trained or official checkpoint."""
+    """Predict the next frame from the model's context frames (DMVFN: two) with a checkpoint."""
     from framepred.cli.console import info, print_json, progress
     from framepred.inference.loading import make_predictor
     from framepred.inference.predict_files import predict_files
