@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -38,3 +39,23 @@ def udacity_video(shared_data: Path) -> Path:
     if not path.exists():
         pytest.skip(f"{path} not found")
     return path
+
+
+@pytest.fixture(autouse=True)
+def private_framepred_home(tmp_path_factory, monkeypatch) -> Path:
+    """Every test gets an empty framepred home, no mirror, and a gdown that cannot reach Google Drive:
+    no test downloads from the internet or touches the user's cache."""
+    home = tmp_path_factory.mktemp("framepred-home")
+    monkeypatch.setenv("FRAMEPRED_HOME", str(home))
+    for name in [n for n in os.environ if n.startswith("FRAMEPRED_WEIGHTS_URL") or n == "FRAMEPRED_OFFLINE"]:
+        monkeypatch.delenv(name)
+    try:
+        import gdown
+    except ImportError:
+        return home
+
+    def no_internet(*args, **kwargs):
+        raise RuntimeError("tests never download from Google Drive; replace gdown.download in the test")
+
+    monkeypatch.setattr(gdown, "download", no_internet)
+    return home

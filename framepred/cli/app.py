@@ -10,7 +10,7 @@ import sys
 import typer
 
 from framepred import __version__
-from framepred.cli import clip, convert, demo, evaluate, predict, prepare, rollout, scrape, train
+from framepred.cli import clip, convert, demo, evaluate, predict, prepare, rollout, scrape, train, weights
 from framepred.cli.console import error_line, settings
 from framepred.cli.errors import EXIT_USAGE, guarded, report_error
 from framepred.errors import FramepredError
@@ -46,6 +46,7 @@ def global_options(
 
 
 app.add_typer(prepare.prepare_app, name="prepare")
+app.add_typer(weights.weights_app, name="weights")
 for name, module in [
     ("clip", clip),
     ("train", train),

@@ -8,8 +8,8 @@ import typer
 
 
 def command(
-    checkpoint: Path = typer.Argument(
-        ..., help="Official DMVFN checkpoint (.pkl/.pth), e.g. dmvfn_city.pkl."
+    checkpoint: str = typer.Argument(
+        ..., help="Official DMVFN checkpoint (.pkl/.pth, a name such as dmvfn-city, or a URL)."
     ),
     output: Path = typer.Option(..., "--output", "-o", help="The framepred file to write (.safetensors)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),

@@ -12,7 +12,9 @@ from framepred.cli.options import DEVICE
 def command(
     pred: Path = typer.Option(None, "--pred", help="Folder of predicted frames (folder mode, with --gt)."),
     gt: Path = typer.Option(None, "--gt", help="Folder of ground-truth frames; same file names as --pred."),
-    weights: Path = typer.Option(None, "--weights", help="Checkpoint to evaluate (framepred or official)."),
+    weights: str = typer.Option(
+        None, "--weights", help="Checkpoint to evaluate: a file, a name (framepred weights list) or a URL."
+    ),
     model: str = typer.Option(None, "--model", help="Registered model, no weights: copy-last, linear."),
     data: Path = typer.Option(None, "--data", help="Frame tree to evaluate on (ROOT/<split>/<seq>/)."),
     split: str = typer.Option(None, "--split", help="Split of the tree (default: test)."),

@@ -5,10 +5,19 @@ from __future__ import annotations
 import typer
 
 WEIGHTS = typer.Option(
-    None, "--weights", "-w", help="Checkpoint: framepred .safetensors or official .pkl/.pth."
+    None,
+    "--weights",
+    "-w",
+    help="Checkpoint: a .safetensors/.pkl/.pth file, a name (framepred weights list) or an http(s) URL.",
 )
 MODEL = typer.Option(
     None, "--model", help="A registered model instead of --weights (e.g. copy-last, linear)."
 )
 ROUTING = typer.Option(None, "--routing", help="DMVFN routing: sample (default), threshold or all.")
 DEVICE = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N.")
+SHARD = typer.Option(
+    None,
+    "--shard",
+    help="Do only task K of N (K/N, K from 0) of a job array, then merge. auto: from "
+    "SLURM_ARRAY_TASK_ID/COUNT; auto/N: the index as given (SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX).",
+)

@@ -14,7 +14,7 @@ def command(
         None, help="Context images, oldest first (as many as the model reads: DMVFN 2, msgan 4)."
     ),
     output: Path = typer.Option(None, "--output", "-o", help="Output image (a folder with --input-dir)."),
-    weights: Path = WEIGHTS,
+    weights: str = WEIGHTS,
     model: str = MODEL,
     input_dir: Path = typer.Option(
         None, "--input-dir", help="Predict from every consecutive pair of this folder."
@@ -28,7 +28,7 @@ def command(
     from framepred.inference.loading import make_predictor
     from framepred.inference.predict_files import predict_files
 
-    predictor = make_predictor(weights, model, routing, device)
+    predictor = make_predictor(weights, model, routing, device, announce=info)
     records = predict_files(
         predictor, images or [], output, input_dir,
         progress=lambda items, total: progress(items, total=total, description="predicting"),

@@ -8,6 +8,7 @@ import typer
 
 from framepred.cli.console import info, print_json
 from framepred.cli.errors import guarded
+from framepred.cli.options import SHARD
 
 prepare_app = typer.Typer(
     help="Turn videos, frame folders or public data sets into the canonical frame tree.",
@@ -19,25 +20,25 @@ WORKERS = typer.Option(1, "--workers", "-j", min=1, help="Parallel processes.")
 JSON = typer.Option(False, "--json", help="Print the summary as JSON on stdout.")
 
 
-def report(summary, out: Path, as_json: bool) -> None:
-    """One summary line (stderr) or a JSON object (stdout)."""
+def report(result, as_json: bool) -> None:
+    """Notes and one summary line on stderr, or the whole result as JSON on stdout."""
     if as_json:
-        print_json(
-            {
-                "output": str(out),
-                "written": summary.written,
-                "skipped": summary.skipped,
-                "frames": summary.frames,
-                "seconds": round(summary.seconds, 3),
-            }
-        )
+        print_json(result.as_dict())
         return
-    if summary.written == 0 and summary.skipped:
-        info(f"{out}: all {summary.skipped} sequences already prepared; nothing to do")
-        return
-    rate = f", {summary.frames_per_second:.1f} frames/s" if summary.frames else ""
-    skipped = f" ({summary.skipped} already there)" if summary.skipped else ""
-    info(f"wrote {summary.written} sequences, {summary.frames} frames to {out}{skipped}{rate}")
+    for note in result.notes:
+        info(note)
+    task = f"task {result.shard}: " if result.shard else ""
+    if result.nothing_to_do:
+        count = result.share if result.shard else result.sequences
+        info(f"{task}{result.out}: all {count} sequences already prepared; nothing to do")
+    else:
+        already = f" ({result.skipped} already there)" if result.skipped else ""
+        rate = f", {result.frames_per_second:.1f} frames/s" if result.frames else ""
+        where = f"; manifest {result.manifest}" if result.manifest else ""
+        what = f"{result.written} sequences, {result.frames} frames"
+        info(f"{task}wrote {what} to {result.out}{already}{rate}{where}")
+    if result.shard:
+        info(f"when every task has finished: framepred prepare merge {result.out}")
 
 
 @prepare_app.command("videos")
@@ -49,17 +50,19 @@ def videos(
     size: str = typer.Option(None, "--size", help="Resize frames to WIDTHxHEIGHT, e.g. 832x256."),
     split: str = typer.Option("train", "--split", help="Split the sequences go to."),
     workers: int = WORKERS,
+    shard: str = SHARD,
     as_json: bool = JSON,
 ) -> None:
     """Each video becomes one sequence of the frame tree."""
     from framepred.data.prepare.videos import prepare_videos
     from framepred.data.resize import parse_size
+    from framepred.data.sharding import parse_shard
 
-    report(
-        prepare_videos(inputs, out, fps=fps, size=parse_size(size), split=split, workers=workers),
-        out,
-        as_json,
+    task = parse_shard(shard)
+    result = prepare_videos(
+        inputs, out, fps=fps, size=parse_size(size), split=split, workers=workers, shard=task
     )
+    report(result, as_json)
 
 
 @prepare_app.command("frames")
@@ -70,13 +73,18 @@ def frames(
     size: str = typer.Option(None, "--size", help="Resize frames to WIDTHxHEIGHT."),
     split: str = typer.Option("train", "--split", help="Split for a plain folder of frame folders."),
     workers: int = WORKERS,
+    shard: str = SHARD,
     as_json: bool = JSON,
 ) -> None:
     """Each frame folder (frames in natural order: 2 before 10) becomes one sequence."""
     from framepred.data.prepare.frames import prepare_frames
     from framepred.data.resize import parse_size
+    from framepred.data.sharding import parse_shard
 
-    report(prepare_frames(source, out, size=parse_size(size), split=split, workers=workers), out, as_json)
+    task = parse_shard(shard)
+    report(
+        prepare_frames(source, out, size=parse_size(size), split=split, workers=workers, shard=task), as_json
+    )
 
 
 @prepare_app.command("synthetic")
@@ -89,15 +97,40 @@ def synthetic(
     size: str = typer.Option("128x128", "--size", help="Frame size WIDTHxHEIGHT."),
     seed: int = typer.Option(0, "--seed", help="Same seed, same data."),
     workers: int = WORKERS,
+    shard: str = SHARD,
     as_json: bool = JSON,
 ) -> None:
     """The built-in data set: textured objects moving and occluding over a panning, zooming background."""
     from framepred.data.resize import parse_size
+    from framepred.data.sharding import parse_shard
     from framepred.data.synthetic import SyntheticConfig, prepare_synthetic
 
+    task = parse_shard(shard)
     width, height = parse_size(size)
     config = SyntheticConfig(train=train, test=test, frames=frames, width=width, height=height, seed=seed)
-    report(prepare_synthetic(out, config, workers=workers), out, as_json)
+    report(prepare_synthetic(out, config, workers=workers, shard=task), as_json)
+
+
+@prepare_app.command("merge")
+@guarded
+def merge(
+    out: Path = typer.Argument(..., help="The frame tree the tasks of `prepare ... --shard K/N` wrote to."),
+    as_json: bool = JSON,
+) -> None:
+    """Check that every task of a sharded prepare (or scrape) finished, then write the one manifest."""
+    from framepred.data.shard_records import merge_tree
+
+    result = merge_tree(out)
+    if as_json:
+        print_json(result.as_dict())
+        return
+    if not result.runs:
+        info(f"{out}: no sharded run to merge; {result.manifest} is up to date")
+        return
+    for run in result.runs:
+        info(
+            f"merged {run.tasks} tasks of `{run.command}` ({run.sequences} sequences) into {result.manifest}"
+        )
 
 
 # The public data sets (cityscapes, kitti, ucf101, davis, vimeo) register themselves on prepare_app.

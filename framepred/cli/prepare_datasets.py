@@ -11,9 +11,9 @@ from typing import Any
 
 import typer
 
-from framepred.cli.console import info, print_json
 from framepred.cli.errors import guarded
-from framepred.cli.prepare import JSON, OUT, WORKERS, prepare_app
+from framepred.cli.options import SHARD
+from framepred.cli.prepare import JSON, OUT, WORKERS, prepare_app, report
 
 SIZE_HELP = "Resize frames to WIDTHxHEIGHT (OpenCV bilinear, as the official preparation)."
 SPLIT_FILE = typer.Option(None, "--split-file", help="Text file listing the test sequences, one per line.")
@@ -23,23 +23,6 @@ def _raw(help_text: str) -> Any:
     return typer.Argument(..., help=help_text)
 
 
-def report(result: Any, as_json: bool) -> None:
-    """Notes and one summary line on stderr, or the whole result as JSON on stdout."""
-    if as_json:
-        print_json(result.as_dict())
-        return
-    for note in result.notes:
-        info(note)
-    if result.nothing_to_do:
-        info(f"{result.out}: all {result.sequences} sequences already prepared; nothing to do")
-        return
-    already = f" ({result.skipped} already there)" if result.skipped else ""
-    info(
-        f"wrote {result.written} sequences, {result.frames} frames to {result.out}{already}, "
-        f"{result.frames_per_second:.1f} frames/s; manifest {result.manifest}"
-    )
-
-
 @prepare_app.command("cityscapes")
 @guarded
 def cityscapes(
@@ -47,13 +30,18 @@ def cityscapes(
     out: Path = OUT,
     size: str = typer.Option("1024x512", "--size", help=SIZE_HELP),
     workers: int = WORKERS,
+    shard: str = SHARD,
     as_json: bool = JSON,
 ) -> None:
     """Cityscapes sequences: 30-frame snippets; train -> train, val -> test (DMVFN), 1024x512."""
     from framepred.data.prepare.cityscapes import prepare_cityscapes
     from framepred.data.resize import parse_size
+    from framepred.data.sharding import parse_shard
 
-    report(prepare_cityscapes(raw, out, size=parse_size(size), workers=workers), as_json)
+    report(
+        prepare_cityscapes(raw, out, size=parse_size(size), workers=workers, shard=parse_shard(shard)),
+        as_json,
+    )
 
 
 @prepare_app.command("kitti")
@@ -67,11 +55,13 @@ def kitti(
     ),
     test_drives: list[str] = typer.Option(None, "--test-drives", help="Test drives (default: DMVFN's 4)."),
     workers: int = WORKERS,
+    shard: str = SHARD,
     as_json: bool = JSON,
 ) -> None:
     """KITTI raw drives: DMVFN's train/test drives at 832x256; test windows of 9 frames, stride 1."""
     from framepred.data.prepare.kitti import prepare_kitti
     from framepred.data.resize import parse_size
+    from framepred.data.sharding import parse_shard
 
     result = prepare_kitti(
         raw,
@@ -80,6 +70,7 @@ def kitti(
         train_drives=train_drives or None,
         test_drives=test_drives or None,
         workers=workers,
+        shard=parse_shard(shard),
     )
     report(result, as_json)
 
@@ -92,13 +83,20 @@ def ucf101(
     size: str = typer.Option(None, "--size", help=SIZE_HELP + " Default: keep 340x256."),
     split_file: Path = SPLIT_FILE,
     workers: int = WORKERS,
+    shard: str = SHARD,
     as_json: bool = JSON,
 ) -> None:
     """UCF101 frame folders: one sequence per video, split 1 (testlist01.txt or groups 1-7 test)."""
     from framepred.data.prepare.ucf101 import prepare_ucf101
     from framepred.data.resize import parse_size
+    from framepred.data.sharding import parse_shard
 
-    report(prepare_ucf101(raw, out, size=parse_size(size), split_file=split_file, workers=workers), as_json)
+    report(
+        prepare_ucf101(
+            raw, out, size=parse_size(size), split_file=split_file, workers=workers, shard=parse_shard(shard)
+        ),
+        as_json,
+    )
 
 
 @prepare_app.command("davis")
@@ -109,13 +107,20 @@ def davis(
     size: str = typer.Option(None, "--size", help=SIZE_HELP + " Default: keep the size."),
     split_file: Path = SPLIT_FILE,
     workers: int = WORKERS,
+    shard: str = SHARD,
     as_json: bool = JSON,
 ) -> None:
     """DAVIS 2017 480p: one test sequence per video (all, or those in --split-file)."""
     from framepred.data.prepare.davis import prepare_davis
     from framepred.data.resize import parse_size
+    from framepred.data.sharding import parse_shard
 
-    report(prepare_davis(raw, out, size=parse_size(size), split_file=split_file, workers=workers), as_json)
+    report(
+        prepare_davis(
+            raw, out, size=parse_size(size), split_file=split_file, workers=workers, shard=parse_shard(shard)
+        ),
+        as_json,
+    )
 
 
 @prepare_app.command("vimeo")
@@ -126,10 +131,17 @@ def vimeo(
     size: str = typer.Option(None, "--size", help=SIZE_HELP + " Default: keep 448x256."),
     split_file: Path = SPLIT_FILE,
     workers: int = WORKERS,
+    shard: str = SHARD,
     as_json: bool = JSON,
 ) -> None:
     """Vimeo-90K triplets: one three-frame sequence per triplet, tri_trainlist/tri_testlist."""
     from framepred.data.prepare.vimeo import prepare_vimeo
     from framepred.data.resize import parse_size
+    from framepred.data.sharding import parse_shard
 
-    report(prepare_vimeo(raw, out, size=parse_size(size), split_file=split_file, workers=workers), as_json)
+    report(
+        prepare_vimeo(
+            raw, out, size=parse_size(size), split_file=split_file, workers=workers, shard=parse_shard(shard)
+        ),
+        as_json,
+    )

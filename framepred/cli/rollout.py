@@ -17,7 +17,7 @@ def command(
     output: Path = typer.Option(
         ..., "--output", "-o", help="A new folder (000001.png ...), an .mp4 or a .gif."
     ),
-    weights: Path = WEIGHTS,
+    weights: str = WEIGHTS,
     model: str = MODEL,
     start: int = typer.Option(
         None, "--start", help="Folder/video index of the first frame to predict (default: after the last)."
@@ -38,7 +38,7 @@ def command(
     from framepred.inference.loading import make_predictor
     from framepred.inference.rollout import rollout_job
 
-    predictor = make_predictor(weights, model, routing, device)
+    predictor = make_predictor(weights, model, routing, device, announce=info)
     result = rollout_job(
         predictor, context, steps, output,
         start=start, fps=fps, compare=compare, compare_output=compare_output,

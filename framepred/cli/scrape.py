@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from framepred.cli.options import SHARD
 from framepred.errors import DataError
 
 
@@ -42,13 +43,16 @@ def command(
     max_filesize: str = typer.Option("500M", "--max-filesize", help="Skip downloads larger than this."),
     rate_limit: str = typer.Option(None, "--rate-limit", help="Download speed cap, e.g. 2M (bytes/s)."),
     sleep: float = typer.Option(1.0, "--sleep", help="Seconds to wait between videos."),
+    shard: str = SHARD,
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per video on stdout."),
 ) -> None:
     """Download videos (URLs or a search) and turn each into a sequence of a frame tree."""
     from framepred.cli.console import info, print_json
     from framepred.data.resize import parse_size
+    from framepred.data.sharding import parse_shard
     from framepred.io.scrape import parse_bytes, scrape
 
+    task = parse_shard(shard)
     urls = list(urls or [])
     if "-" in urls:
         urls = [url for url in urls if url != "-"] + _read_url_list("-")
@@ -66,9 +70,11 @@ def command(
         min_duration=min_duration, fps=fps, frames=frames, chunk=chunk, size=parse_size(size),
         archive=archive, timeout=timeout, retries=retries, sleep=sleep,
         max_filesize=parse_bytes(max_filesize) if max_filesize else None,
-        rate_limit=parse_bytes(rate_limit) if rate_limit else None, on_result=show,
+        rate_limit=parse_bytes(rate_limit) if rate_limit else None, shard=task, on_result=show,
     )  # fmt: skip
     _summary(results, out)
+    if task is not None:
+        info(f"task {task} done; when every task has finished: framepred prepare merge {out}")
     if any(result.status == "failed" for result in results):
         raise typer.Exit(1)
 

@@ -18,8 +18,10 @@ from typing import Any
 import cv2
 import numpy as np
 
-from framepred.data.prepare.jobs import JobSummary, SequenceJob, run_sequence_jobs
-from framepred.data.tree import summarise_tree, write_manifest
+from framepred.data.manifest import SplitSource
+from framepred.data.prepare.jobs import SequenceJob
+from framepred.data.prepare.write import PrepareResult, WritePlan, write_plan
+from framepred.data.sharding import Shard
 from framepred.errors import UsageError
 
 _CANVAS_SCALE = 2  # the background canvas is this many times the frame size, room for the camera to move
@@ -126,8 +128,13 @@ def _render_sequence(config: dict[str, Any]) -> Iterator[tuple[np.ndarray, str]]
         )
 
 
-def prepare_synthetic(out: Path, config: SyntheticConfig = SyntheticConfig(), workers: int = 1) -> JobSummary:
-    """Render the synthetic data set (train and test splits) into a frame tree under ``out``."""
+def prepare_synthetic(
+    out: Path, config: SyntheticConfig = SyntheticConfig(), workers: int = 1, shard: Shard | None = None
+) -> PrepareResult:
+    """Render the synthetic data set (train and test splits) into a frame tree under ``out``.
+
+    With ``shard`` (task K of N), only that task's share of the sequences.
+    """
     if config.frames < 3:
         raise UsageError(
             f"--frames must be at least 3 (two context frames and a target), got {config.frames}"
@@ -151,12 +158,12 @@ def prepare_synthetic(out: Path, config: SyntheticConfig = SyntheticConfig(), wo
             "index": index,
         }
         jobs.append(SequenceJob(split, f"seq{number:04d}", source))
-    options = {"source": "synthetic", **asdict(config)}
-    summary = run_sequence_jobs(
-        jobs, out, _render_sequence, workers=workers, description="synthetic sequences", options=options
+    plan = WritePlan(
+        source="synthetic",
+        jobs=jobs,
+        produce=_render_sequence,
+        split_source=SplitSource("synthetic", asdict(config)),
+        weights=[1.0] * len(jobs),  # every sequence is the same work
+        description="synthetic sequences",
     )
-    manifest = summarise_tree(
-        out, source="synthetic", synthetic={"seed": config.seed, "frames": config.frames}
-    )
-    write_manifest(out, manifest)
-    return summary
+    return write_plan(plan, out, workers, shard)

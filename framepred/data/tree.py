@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -20,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from framepred.errors import DataError
-from framepred.io.atomic import temporary_sibling, write_text_atomic
+from framepred.io.atomic import temporary_sibling, write_text_atomic, writer_alive
 from framepred.io.images import check_rgb, encode_image, list_images, read_image
 from framepred.io.paths import is_hidden, natural_key
 
@@ -250,26 +251,23 @@ def ensure_output_folder(path: str | os.PathLike) -> Path:
 
 
 def _writer_alive(temp_name: str) -> bool:
-    """Whether the process that owns a hidden temporary folder (``.NAME.partial-PID-...``) still runs."""
-    try:
-        pid = int(temp_name.rsplit(".partial-", 1)[1].split("-", 1)[0])
-    except (IndexError, ValueError):
+    """Whether the writer of a hidden temporary folder (``.NAME.partial-PID-HOST-...``) may still run.
+
+    Names from before the machine was recorded (``.NAME.partial-PID-RANDOM``) count as this machine's.
+    """
+    fields = temp_name.rsplit(".partial-", 1)[-1].split("-")
+    if not fields[0].isdigit():
         return False
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    host = fields[1] if len(fields) > 2 and re.fullmatch(r"[0-9a-f]{8}", fields[1]) else None
+    return writer_alive(int(fields[0]), host)
 
 
-def remove_stale_partials(root: str | os.PathLike) -> int:
+def remove_stale_partials(root: str | os.PathLike, only: set[tuple[str, str]] | None = None) -> int:
     """Delete hidden temporary folders left by killed writers; returns how many were removed.
 
     Folders whose writer process is still alive (another run into the same tree) are left alone.
+    ``only`` limits the clean-up to those (split, sequence) names: tasks of a sharded run on other
+    machines write the other sequences, and their process ids mean nothing here.
     """
     removed = 0
     root = Path(root)
@@ -278,6 +276,9 @@ def remove_stale_partials(root: str | os.PathLike) -> int:
     for split in [root, *(p for p in root.iterdir() if p.is_dir() and not is_hidden(p))]:
         for entry in split.iterdir():
             stale = entry.is_dir() and is_hidden(entry) and ".partial-" in entry.name
+            if stale and only is not None:
+                name = entry.name[1:].rsplit(".partial-", 1)[0]
+                stale = (split.name, name) in only
             if stale and not _writer_alive(entry.name):
                 shutil.rmtree(entry, ignore_errors=True)
                 removed += 1

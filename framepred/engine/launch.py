@@ -77,6 +77,10 @@ def check_before_launch(config: TrainConfig) -> None:
 
     task = create_task(config.task, **config.task_options)
     open_training_data(dataclasses.replace(config), task)
+    if config.init:
+        from framepred.models.zoo import resolve_weights
+
+        config.init = str(resolve_weights(config.init))  # one download, before the processes start
 
 
 def launch_training(

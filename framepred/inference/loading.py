@@ -1,4 +1,5 @@
-"""Build a Predictor from command-line style options: a weight file, or a registered model by name."""
+"""Build a Predictor from command-line style options: weights (a file, a name or a URL), a registered
+model by name, or neither (the default weights)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 
 from framepred.errors import UsageError
 from framepred.inference.predictor import Predictor
+from framepred.models.zoo import Announce, default_weights, resolve_weights
 
 
 def make_predictor(
@@ -13,11 +15,22 @@ def make_predictor(
     model: str | None = None,
     routing: str | None = None,
     device: str = "auto",
+    announce: Announce | None = None,
 ) -> Predictor:
-    """``weights`` (a framepred or official checkpoint) or ``model`` (e.g. ``copy-last``), not both."""
-    if (weights is None) == (model is None):
-        raise UsageError("give either --weights CHECKPOINT or --model NAME (e.g. --model copy-last)")
-    if weights is not None:
-        return Predictor.from_checkpoint(weights, device=device, routing=routing)
-    config = {} if routing is None else {"routing": routing}
-    return Predictor.from_name(model, device=device, **config)
+    """``weights`` (a checkpoint file, a weights name such as ``dmvfn-city``, or a URL) or ``model``
+    (e.g. ``copy-last``), not both. With neither, ``dmvfn-city`` when it is cached or can be downloaded,
+    else the model bundled with framepred; ``announce`` gets the one line saying which."""
+    if weights is not None and model is not None:
+        raise UsageError(
+            "give either --weights CHECKPOINT or --model NAME (e.g. --model copy-last), not both"
+        )
+    if model is not None:
+        config = {} if routing is None else {"routing": routing}
+        return Predictor.from_name(model, device=device, **config)
+    if weights is None:
+        path, note = default_weights(announce)
+        if announce is not None:
+            announce(note)
+    else:
+        path = resolve_weights(weights, announce)
+    return Predictor.from_checkpoint(path, device=device, routing=routing)

@@ -6,7 +6,6 @@ their zoo names, which end in the first hex digits of the file's SHA-256 (``vgg1
 
 from __future__ import annotations
 
-import hashlib
 import re
 import urllib.error
 from pathlib import Path
@@ -14,14 +13,9 @@ from pathlib import Path
 import torch
 
 from framepred.errors import CheckpointError
+from framepred.io.download import sha256_of
 
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+__all__ = ["fetch_file", "hash_prefix_in_name", "hub_checkpoint_dir", "sha256_of"]
 
 
 def hub_checkpoint_dir() -> Path:

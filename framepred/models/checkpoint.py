@@ -110,13 +110,15 @@ def _current_umask() -> int:
 def load_model(
     path: str | os.PathLike, device: str | torch.device = "cpu", **config_overrides: Any
 ) -> LoadedModel:
-    """Rebuild a model from a framepred safetensors file or an official DMVFN ``.pkl``/``.pth``.
+    """Rebuild a model from a framepred safetensors file or an official DMVFN ``.pkl``/``.pth``
+    (a path, a name from :mod:`framepred.models.zoo` such as ``dmvfn-city``, or an http(s) URL).
 
     ``config_overrides`` change options that do not touch the weights (e.g. ``routing="all"``).
     """
     from framepred.engine.device import resolve_device
+    from framepred.models.zoo import resolve_weights
 
-    path = Path(path)
+    path = resolve_weights(path)  # a weights name or URL becomes a checked local file
     if not path.is_file():
         what = "is a folder" if path.is_dir() else "does not exist"
         raise CheckpointError(f"{path}: {what}; give the path of a checkpoint file ({_HINT})")

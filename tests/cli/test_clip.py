@@ -71,3 +71,23 @@ def test_clip_missing_or_empty_data(tmp_path: Path):
     empty = runner.invoke(app, ["clip", str(tmp_path / "empty"), "-o", str(tmp_path / "c"), "-n", "5"])
     assert empty.exit_code == 2 and "no frame folders" in empty.output
     assert not (tmp_path / "c").exists()
+
+
+def test_clip_shard_tasks_and_merge(data: Path, tmp_path: Path):
+    out = str(tmp_path / "clips")
+    args = ["clip", str(data), "-o", out, "-n", "40", "--size", "16", "--shard-size", "8", "-j", "1"]
+    first = runner.invoke(app, [*args, "--shard", "0/2"])
+    assert first.exit_code == 0, first.output
+    assert "task 0/2" in first.stderr and f"framepred clip --merge {out}" in first.stderr
+    missing = runner.invoke(app, ["clip", "--merge", out])
+    assert missing.exit_code == 2 and "1 of 2 clip tasks have not finished (--shard 1/2)" in missing.stderr
+    env = {"JOB_COMPLETION_INDEX": "1"}
+    second = runner.invoke(app, [*args, "--shard", "auto/2", "--json"], env=env)
+    assert second.exit_code == 0, second.output
+    assert json.loads(second.stdout)["shards"] == ["shard-00002.npy", "shard-00003.npy", "shard-00004.npy"]
+    merged = runner.invoke(app, ["clip", "--merge", out, "--json"])
+    assert merged.exit_code == 0 and json.loads(merged.stdout)["count"] == 40
+    both = runner.invoke(app, ["clip", str(data), "--merge", out])
+    assert both.exit_code == 2 and "--merge OUT takes no DATA" in both.stderr
+    nothing = runner.invoke(app, ["clip", "-o", out])
+    assert nothing.exit_code == 2 and "give DATA, -o OUT and -n COUNT" in nothing.stderr

@@ -152,7 +152,8 @@ def test_frames_of_different_sizes(tmp_path) -> None:
 def test_options_that_do_not_fit(tmp_path, official) -> None:
     first, second = write_frames(tmp_path, 2)
     out = str(tmp_path / "p.png")
-    one_line_error(runner.invoke(app, ["predict", str(first), str(second), "-o", out]), "--weights")
+    both = ["predict", str(first), str(second), "-o", out, "-w", str(official), "--model", "linear"]
+    one_line_error(runner.invoke(app, both), "--weights", "not both")
     one_line_error(
         runner.invoke(
             app, ["predict", str(first), str(second), "-o", out, "-w", str(official), "--routing", "maybe"]

@@ -138,3 +138,17 @@ def test_resume_with_other_recipe_options_is_refused(tree, tmp_path):
     assert again.exit_code == 0, again.output
     other = runner.invoke(app, [*_args(tree, run, "--steps", "3", "--clip-frames", "5"), "--resume"])
     assert other.exit_code == 2 and "was started with clip_frames=4" in other.output
+
+
+def test_init_takes_a_weights_name_and_says_what_does_not_fit(tree, tmp_path):
+    bundled = json.dumps({"features": [32, 32, 32, 16, 16, 16, 8, 8, 8], "routing": "all"})
+    args = _args(
+        tree, tmp_path / "r", "--steps", "1", "--model-config", bundled, "--init", "framepred-dmvfn-small"
+    )
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "initialised model from" in result.output
+    wrong = runner.invoke(
+        app, [*_args(tree, tmp_path / "w", "--steps", "1"), "--init", "framepred-dmvfn-small"]
+    )
+    assert wrong.exit_code == 2 and "give the recipe the checkpoint's model options" in wrong.output

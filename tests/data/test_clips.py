@@ -397,3 +397,59 @@ def test_real_frames_of_mixed_sizes(shared_data: Path, tmp_path: Path):
     result = extract_clips(shared_data, tmp_path / "clips", 64, seed=3, shard_size=64)
     assert result["count"] == 64 and result["source"]["sequences"] >= 1
     shutil.rmtree(tmp_path / "clips")
+
+
+# ---------------------------------------------------------------- sharded runs (--shard K/N, then merge)
+
+
+def _folder_bytes(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("count", [1, 3, 7])
+def test_tasks_one_after_another_then_merged_equal_one_run(frame_folders: Path, tmp_path: Path, count: int):
+    from framepred.data.clips import merge_clips
+    from framepred.data.sharding import Shard
+
+    # memory_mb=0: units of 8 start frames, so units straddle the tasks' shard files.
+    options = dict(size=16, seed=6, shard_size=9, memory_mb=0)
+    extract_clips(frame_folders, tmp_path / "whole", 100, **options)
+    out = tmp_path / "sharded"
+    for index in range(count):
+        result = extract_clips(frame_folders, out, 100, shard=Shard(index, count), **options)
+        assert not result["merged"] and result["made"] == sum(
+            min(9, 100 - 9 * int(name[6:11])) for name in result["shards"]
+        )
+        assert not (out / "manifest.json").exists()
+    merged = merge_clips(out)
+    assert merged["tasks"] == count and merged["count"] == 100
+    assert _folder_bytes(out) == _folder_bytes(tmp_path / "whole")
+
+
+def test_merge_names_the_tasks_that_did_not_finish(frame_folders: Path, tmp_path: Path):
+    from framepred.data.clips import merge_clips
+    from framepred.data.sharding import Shard
+
+    options = dict(size=16, seed=1, shard_size=10, memory_mb=0)
+    out = tmp_path / "clips"
+    with pytest.raises(DataError, match="has no clip tasks to merge"):
+        merge_clips(tmp_path)
+    extract_clips(frame_folders, out, 60, shard=Shard(1, 3), **options)
+    with pytest.raises(DataError, match=r"2 of 3 clip tasks have not finished \(--shard 0/3, 2/3\)"):
+        merge_clips(out)
+    # A killed task leaves a state that is not finished: still missing.
+    with pytest.raises(_Interrupt):
+        extract_clips(frame_folders, out, 60, shard=Shard(0, 3), progress=_stop_after(0), **options)
+    with pytest.raises(DataError, match=r"--shard 0/3, 2/3\)"):
+        merge_clips(out)
+    with pytest.raises(UsageError, match="other inputs or options"):
+        extract_clips(frame_folders, out, 60, shard=Shard(2, 3), **{**options, "seed": 2})
+    # The killed task resumes; an unsharded run finishes the rest, keeping every finished shard file.
+    extract_clips(frame_folders, out, 60, shard=Shard(0, 3), **options)
+    result = extract_clips(frame_folders, out, 60, **options)
+    assert result["resumed_shards"] == 4 and result["made"] == 20
+    assert not list(out.glob(".*"))
+    whole = tmp_path / "whole"
+    extract_clips(frame_folders, whole, 60, workers=2, **options)
+    assert _folder_bytes(out) == _folder_bytes(whole)
+    assert merge_clips(out)["tasks"] == 0  # a complete folder: nothing to merge

@@ -35,7 +35,9 @@ def test_layout_manifest_and_rerun_does_nothing(tmp_path: Path) -> None:
     tree = FrameTree(tmp_path)
     assert tree.splits() == ["test", "train"]
     assert tree.manifest["frame_size"] == [48, 32]
-    assert tree.manifest["splits"]["train"] == {"sequences": 3, "frames": 18}
+    train = tree.manifest["splits"]["train"]
+    assert (train["sequences"], train["frames"], train["source"]) == (3, 18, "synthetic")
+    assert train["options"] == {**SMALL.__dict__, "objects": [2, 5]}
     again = prepare_synthetic(tmp_path, SMALL)
     assert (again.written, again.skipped) == (0, 5)
 

@@ -60,7 +60,10 @@ def test_direct_link_becomes_a_sequence_with_manifest_and_archive(site, tmp_path
     assert entry["url"] == url and entry["title"] == "walk" and entry["frames"] == WALK_FRAMES
     assert entry["duration"] == pytest.approx(WALK_SECONDS, abs=0.05)
     assert "license" in entry
-    assert data["splits"] == {"train": {"sequences": 1, "frames": WALK_FRAMES}}
+    options = {"fps": None, "frames": None, "chunk": False, "size": [32, 24]}
+    assert data["splits"] == {
+        "train": {"sequences": 1, "frames": WALK_FRAMES, "source": "scrape", "options": options}
+    }
     assert data["frame_size"] == [32, 24]
     assert (out / "scrape_archive.txt").read_text().startswith("generic walk-")
     # The temp download folder is gone.
@@ -234,7 +237,8 @@ def test_existing_manifest_is_merged_not_replaced(site, tmp_path):
     (tmp_path / "manifest.json").write_text(json.dumps({"source": "videos", "note": "keep me"}))
     scrape([site.url("/v/walk.mkv")], out=tmp_path, frames=2, **FAST)
     data = manifest(tmp_path)
-    assert data["note"] == "keep me" and data["source"] == "videos"
+    # The tree had no split yet: its only split is the scraped one.
+    assert data["note"] == "keep me" and data["source"] == "scrape"
     assert len(data["sequences"]) == 1 and data["sequence_count"] == 1
 
 
@@ -320,3 +324,56 @@ def test_missing_yt_dlp_says_how_to_install(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "yt_dlp", None)  # makes `import yt_dlp` fail as if not installed
     with pytest.raises(UsageError, match=r'pip install "framepred\[scrape\]"'):
         scrape(["http://127.0.0.1:9/x.mp4"], out=tmp_path)
+
+
+# -- sharded runs (--shard K/N, then `prepare merge`) ---------------------------------------------------
+
+
+def _tree_bytes(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+SHARD_PATHS = ["/v/walk.mkv", "/page.html", "/missing.mp4", "/v/cockatoo.mp4", "/nolength/walk.mkv",
+               "/notes.txt", "/long.html"]  # fmt: skip
+
+
+@pytest.mark.parametrize("count", [1, 3, 7])
+def test_tasks_one_after_another_then_merged_equal_one_run(site, tmp_path, count):
+    from framepred.data.shard_records import merge_tree
+    from framepred.data.sharding import Shard
+
+    urls = [site.url(path) for path in SHARD_PATHS]
+    whole = scrape(urls, out=tmp_path / "whole", frames=3, **FAST)
+    assert [r.status for r in whole] == ["ok", "ok", "failed", "ok", "ok", "failed", "ok"]
+    out = tmp_path / "sharded"
+    results = []
+    for index in range(count):
+        results += scrape(urls, out=out, frames=3, shard=Shard(index, count), **FAST)
+        assert not (out / "manifest.json").exists() and not (out / "scrape_archive.txt").exists()
+    assert sorted(r.url for r in results) == sorted(urls)  # every URL went to exactly one task
+    merge_tree(out)
+    # Frames, manifest (entries in tree order) and archive (keys in URL order) as one run wrote them.
+    assert _tree_bytes(out) == _tree_bytes(tmp_path / "whole")
+
+
+def test_sharded_scrape_refuses_what_it_cannot_split_and_merge_waits_for_every_task(site, tmp_path):
+    from framepred.data.shard_records import merge_tree
+    from framepred.data.sharding import Shard
+
+    with pytest.raises(UsageError, match="a search can answer each task differently"):
+        scrape(search="dunk", out=tmp_path, shard=Shard(0, 2), **FAST)
+    with pytest.raises(UsageError, match="--max-videos counts across the whole run"):
+        scrape(["https://example.org/a.mp4"], max_videos=2, out=tmp_path, shard=Shard(0, 2), **FAST)
+    urls = [site.url("/v/walk.mkv"), site.url("/page.html")]
+    scrape(urls, out=tmp_path, frames=2, shard=Shard(1, 2), **FAST)
+    with pytest.raises(DataError, match=r"1 of 2 tasks of `scrape` have not finished \(--shard 0/2\)"):
+        merge_tree(tmp_path)
+    (first,) = scrape(urls, out=tmp_path, frames=2, shard=Shard(0, 2), **FAST)
+    again = scrape(urls, out=tmp_path, frames=2, shard=Shard(0, 2), **FAST)  # a rerun resumes
+    assert first.status == "ok" and again[0].status == "skipped"
+    merge_tree(tmp_path)
+    assert len((tmp_path / "scrape_archive.txt").read_text().splitlines()) == 2
+    assert len(manifest(tmp_path)["sequences"]) == 2
+    # The split was scraped with --frames 2: another --frames is refused for it, as for prepare.
+    with pytest.raises(UsageError, match="train: was prepared with .*'scrape'"):
+        scrape([site.url("/nolength/walk.mkv")], out=tmp_path, frames=4, **FAST)

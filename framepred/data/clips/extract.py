@@ -9,6 +9,11 @@ While a run is under way OUT also holds ``.clip-run.json`` (what is being made, 
 of finished shards) and hidden ``.shard-NNNNN.partial.npy`` files. A finished shard is renamed into
 place, so an interrupted run keeps its finished shards and a rerun with the same inputs and options
 makes only the rest.
+
+Task K of N of a job array (``shard``) makes the contiguous K-th share of the shard files and keeps
+``.clip-run-KKKK-of-NNNN.json`` instead of writing the manifest; :func:`merge_clips` writes it once
+every task has finished. The tasks cut only the clips of their own files (a work unit that straddles
+two tasks' files is decoded by both, each cutting its own clips), so the split costs almost nothing.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import numpy as np
 from framepred.data.clips.motion import SQUARE_SCALE
 from framepred.data.clips.plan import Unit, make_units, plan_counts, starts_per_unit
 from framepred.data.clips.worker import STAT_FIELDS, ClipSettings, UnitTask, run_unit
+from framepred.data.sharding import Shard, contiguous_range
 from framepred.data.tree import Sequence, discover_sequences
 from framepred.errors import DataError, UsageError
 from framepred.io.atomic import write_text_atomic
@@ -191,12 +197,16 @@ def extract_clips(
     workers: int = 1,
     shard_size: int = 4096,
     memory_mb: int = 256,
+    shard: Shard | None = None,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Cut ``count`` motion-filtered clips from the sequences under ``data`` into shards in ``out``.
 
     ``memory_mb`` bounds the decoded frames each worker holds; it changes speed, never the output.
-    Returns the manifest plus ``out``, ``seconds``, ``made`` (clips cut in this call) and ``resumed_shards``.
+    ``shard`` (task K of N) makes only that task's contiguous share of the shard files, and no
+    manifest: :func:`merge_clips` writes it once every task has finished.
+    Returns the manifest plus ``out``, ``seconds``, ``made`` (clips cut in this call) and
+    ``resumed_shards``; for a task, ``task``, its ``shards`` and ``merged: False`` instead of the manifest.
     """
     started = time.perf_counter()
     _check_options(count, frames, size, trials, take_first, seed, workers, shard_size)
@@ -205,91 +215,28 @@ def extract_clips(
     data, out = Path(data), Path(out)
     videos, skipped = _find_videos(data, frames, size)
     settings = ClipSettings(frames, size, float(threshold), trials, float(take_first), seed, shard_size)
-    _check_free_space(out, count, frames * size * size * 3)
     key = {"format": FORMAT_NAME, "count": count, **asdict(settings), "source": _fingerprint(videos, data)}
     run_id = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
     shard_counts = [min(shard_size, count - start) for start in range(0, count, shard_size)]
     shapes = [(n, frames, size, size, 3) for n in shard_counts]
+    owned = contiguous_range(shard, len(shapes))
+    _check_free_space(out, sum(shard_counts[k] for k in owned), frames * size * size * 3)
 
     if out.exists() and not out.is_dir():
         raise DataError(f"{out}: is a file; give -o a new or empty folder")
-    manifest_path, state_path = out / MANIFEST_NAME, out / STATE_NAME
-    other_run = f"{out}: holds clips made from other inputs or options; choose another -o or delete it"
+    manifest_path = out / MANIFEST_NAME
     if manifest_path.exists():
         manifest = _read_json(manifest_path)
         if manifest.get("run_id") != run_id:
-            raise UsageError(other_run)
+            raise UsageError(_other_run(out))
         for k, shape in enumerate(shapes):
             if not _shard_ok(out / shard_name(k), shape):
                 raise DataError(f"{out / shard_name(k)}: missing or damaged; delete {out} and run again")
         return {**manifest, "out": str(out), "seconds": time.perf_counter() - started, "made": 0,
                 "resumed_shards": len(shapes)}  # fmt: skip
-    if state_path.exists():
-        state = _read_json(state_path)
-        if state.get("run_id") != run_id:
-            if state.get("shard_stats"):
-                raise UsageError(other_run)
-            # That run finished no shard (it failed early): nothing to keep, start this one afresh.
-            state = {"run_id": run_id, "key": key, "shard_stats": {}}
-    else:
-        if out.exists() and any(not p.name.startswith(".") for p in out.iterdir()):
-            raise DataError(f"{out}: is not empty and holds no framepred clips; choose an empty or new -o")
-        state = {"run_id": run_id, "key": key, "shard_stats": {}}
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(state_path, json.dumps(state))
-    except OSError as error:
-        raise DataError(f"{out}: cannot write there ({error.strerror}); choose a writable -o") from error
 
-    # Finished shards stay; everything else (including partial files of a killed run) is made again.
-    shard_stats: dict[str, list[int]] = state["shard_stats"]
-    done = {
-        k for k, shape in enumerate(shapes) if str(k) in shard_stats and _shard_ok(out / shard_name(k), shape)
-    }
-    for stale in out.glob(".shard-*.partial.npy"):
-        stale.unlink()
-    todo = [k for k in range(len(shapes)) if k not in done]
-    for k in todo:  # full-size (sparse) files, so workers can write any row at its final place
-        try:
-            np.lib.format.open_memmap(out / _partial_name(k), mode="w+", dtype=np.uint8, shape=shapes[k])
-        except OSError as error:
-            raise DataError(
-                f"{out}: cannot create shard files ({error.strerror}); choose another -o"
-            ) from error
-
-    plan = plan_counts([len(v.sequence) for v in videos], count, frames, seed)
-    unit_starts = [starts_per_unit(v.height, v.width, frames, memory_mb << 20) for v in videos]
-    tasks, pending = [], {k: 0 for k in todo}
-    for unit in make_units(plan, unit_starts):
-        touched = _shards_of(unit, shard_size)
-        if not any(k in pending for k in touched):
-            continue
-        for k in touched:
-            if k in pending:
-                pending[k] += 1
-        video = videos[unit.video]
-        paths = video.sequence.frames[unit.first_start : unit.first_start + len(unit.counts) + frames - 1]
-        files = {k: str(out / _partial_name(k)) for k in touched if k in pending}
-        tasks.append(UnitTask(unit, tuple(str(p) for p in paths), video.height, video.width, settings, files))
-
-    totals: dict[int, list[int]] = {k: [0] * len(STAT_FIELDS) for k in todo}
-    results = _results(tasks, workers)
-    if progress is not None:
-        results = progress(results, total=len(tasks), description="clip units")
-    for unit_stats in results:
-        for k, values in unit_stats.items():
-            if k not in pending:
-                continue
-            totals[k] = [a + b for a, b in zip(totals[k], values)]
-            pending[k] -= 1
-            if pending[k] == 0:
-                # Statistics first, then the rename: a shard on disk always has its statistics recorded.
-                shard_stats[str(k)] = totals[k]
-                write_text_atomic(state_path, json.dumps(state))
-                os.replace(out / _partial_name(k), out / shard_name(k))
-
-    overall = [sum(shard_stats[str(k)][i] for k in range(len(shapes))) for i in range(len(STAT_FIELDS))]
-    manifest = {
+    # What the manifest will say, but the statistics: every task computes the same, merge checks that.
+    base = {
         "format": FORMAT_NAME,
         "count": count,
         "frames": frames,
@@ -310,15 +257,180 @@ def extract_clips(
             "skipped_short": skipped["short"],
             "skipped_small": skipped["small"],
         },
-        "stats": _summarise(overall),
-        "run_id": run_id,
-        "framepred_version": _version(),
     }
-    write_text_atomic(manifest_path, json.dumps(manifest, indent=2) + "\n")
-    state_path.unlink()
+    state_path = out / _state_name(shard)
+    state = {"run_id": run_id, "key": key, "task": [shard.index, shard.count] if shard else None,
+             "base": base, "shard_stats": {}, "finished": False}  # fmt: skip
+    # Shards finished by an earlier run of the same clips (interrupted, or other tasks) are kept.
+    known = _known_stats(out, run_id)
+    state["shard_stats"] = {str(k): known[str(k)] for k in owned if str(k) in known}
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(state_path, json.dumps(state))
+    except OSError as error:
+        raise DataError(f"{out}: cannot write there ({error.strerror}); choose a writable -o") from error
+
+    # Finished shards stay; everything else (including partial files of a killed run) is made again.
+    shard_stats: dict[str, list[int]] = state["shard_stats"]
+    done = {k for k in owned if str(k) in shard_stats and _shard_ok(out / shard_name(k), shapes[k])}
+    for k in owned:
+        (out / _partial_name(k)).unlink(missing_ok=True)
+    todo = [k for k in owned if k not in done]
+    for k in todo:  # full-size (sparse) files, so workers can write any row at its final place
+        try:
+            np.lib.format.open_memmap(out / _partial_name(k), mode="w+", dtype=np.uint8, shape=shapes[k])
+        except OSError as error:
+            raise DataError(
+                f"{out}: cannot create shard files ({error.strerror}); choose another -o"
+            ) from error
+
+    tasks, pending = _unit_tasks(videos, out, count, settings, memory_mb, todo)
+    totals: dict[int, list[int]] = {k: [0] * len(STAT_FIELDS) for k in todo}
+    results = _results(tasks, workers)
+    if progress is not None:
+        results = progress(results, total=len(tasks), description="clip units")
+    for unit_stats in results:
+        for k, values in unit_stats.items():
+            if k not in pending:
+                continue
+            totals[k] = [a + b for a, b in zip(totals[k], values)]
+            pending[k] -= 1
+            if pending[k] == 0:
+                # Statistics first, then the rename: a shard on disk always has its statistics recorded.
+                shard_stats[str(k)] = totals[k]
+                write_text_atomic(state_path, json.dumps(state))
+                os.replace(out / _partial_name(k), out / shard_name(k))
+
     made = sum(shard_counts[k] for k in todo)
-    return {**manifest, "out": str(out), "seconds": time.perf_counter() - started, "made": made,
-            "resumed_shards": len(done)}  # fmt: skip
+    timing = {
+        "out": str(out),
+        "seconds": time.perf_counter() - started,
+        "made": made,
+        "resumed_shards": len(done),
+    }
+    if shard is not None:
+        state["finished"] = True
+        write_text_atomic(state_path, json.dumps(state))
+        files = [shard_name(k) for k in owned]
+        return {"task": str(shard), "count": count, "shards": files, "merged": False, **timing}
+    manifest = _write_manifest(out, base, shard_stats, run_id)
+    return {**manifest, **timing}
+
+
+def merge_clips(out: str | os.PathLike) -> dict[str, Any]:
+    """Check that every task of a sharded ``clip`` run finished, then write ``manifest.json``.
+
+    The manifest is the one an unsharded run writes (the statistics are exact integer sums per
+    shard file), so the folder is byte-identical to one run's. Returns the manifest plus ``out``
+    and ``tasks``.
+    """
+    out = Path(out)
+    if not out.is_dir():
+        raise DataError(f"{out}: no such folder; give the -o the `clip --shard` tasks wrote to")
+    states = [_read_json(path) for path in sorted(out.glob(".clip-run-*.json"))]
+    if not states:
+        if (out / MANIFEST_NAME).is_file():
+            return {**_read_json(out / MANIFEST_NAME), "out": str(out), "tasks": 0}
+        raise DataError(
+            f"{out}: has no clip tasks to merge; run `framepred clip ... --shard K/N` into it first"
+        )
+    if len({state.get("run_id") for state in states}) > 1:
+        raise DataError(
+            f"{out}: holds tasks of clip runs with other inputs or options; run every task with the same "
+            "command, or delete the folder and start again"
+        )
+    counts = {state["task"][1] for state in states}
+    if len(counts) > 1:
+        raise DataError(f"{out}: the tasks were run with different N ({sorted(counts)}); use one --shard K/N")
+    total = counts.pop()
+    finished = {state["task"][0] for state in states if state.get("finished")}
+    missing = [k for k in range(total) if k not in finished]
+    if missing:
+        listed = ", ".join(f"{k}/{total}" for k in missing[:8]) + (" ..." if len(missing) > 8 else "")
+        raise DataError(
+            f"{out}: {len(missing)} of {total} clip tasks have not finished (--shard {listed}); "
+            "run them again (they resume), then merge"
+        )
+    base = states[0]["base"]
+    if any(state["base"] != base for state in states):
+        raise DataError(f"{out}: the tasks describe different outputs; run them again with one command")
+    stats: dict[str, list[int]] = {}
+    for state in states:
+        stats.update(state["shard_stats"])
+    for k, entry in enumerate(base["shards"]):
+        shape = (entry["count"], base["frames"], base["size"], base["size"], 3)
+        if str(k) not in stats or not _shard_ok(out / entry["file"], shape):
+            owner = next(
+                i for i in range(total) if k in contiguous_range(Shard(i, total), len(base["shards"]))
+            )
+            where = out / entry["file"]
+            raise DataError(
+                f"{where}: missing or damaged; run task --shard {owner}/{total} again, then merge"
+            )
+    manifest = _write_manifest(out, base, stats, states[0]["run_id"])
+    return {**manifest, "out": str(out), "tasks": total}
+
+
+def _state_name(shard: Shard | None) -> str:
+    return STATE_NAME if shard is None else f".clip-run-{shard.label}.json"
+
+
+def _other_run(out: Path) -> str:
+    return f"{out}: holds clips made from other inputs or options; choose another -o or delete it"
+
+
+def _known_stats(out: Path, run_id: str) -> dict[str, list[int]]:
+    """Statistics of the shards finished by earlier runs or other tasks of the same clips.
+
+    Refuses an ``out`` that holds clips of another run, or files that are not framepred's.
+    """
+    known: dict[str, list[int]] = {}
+    states = sorted(out.glob(".clip-run*.json")) if out.is_dir() else []
+    for path in states:
+        state = _read_json(path)
+        if state.get("run_id") == run_id:
+            known.update(state.get("shard_stats", {}))
+        elif state.get("shard_stats"):
+            raise UsageError(_other_run(out))
+        else:  # that run finished no shard (it failed early): nothing to keep, start this one afresh
+            path.unlink(missing_ok=True)
+    if not states and out.exists() and any(not p.name.startswith(".") for p in out.iterdir()):
+        raise DataError(f"{out}: is not empty and holds no framepred clips; choose an empty or new -o")
+    return known
+
+
+def _unit_tasks(
+    videos: list[_Video], out: Path, count: int, settings: ClipSettings, memory_mb: int, todo: list[int]
+) -> tuple[list[UnitTask], dict[int, int]]:
+    """The work units with a clip in a shard of ``todo``, and how many units touch each such shard."""
+    frames, shard_size = settings.frames, settings.shard_size
+    plan = plan_counts([len(v.sequence) for v in videos], count, frames, settings.seed)
+    unit_starts = [starts_per_unit(v.height, v.width, frames, memory_mb << 20) for v in videos]
+    tasks, pending = [], {k: 0 for k in todo}
+    for unit in make_units(plan, unit_starts):
+        touched = [k for k in _shards_of(unit, shard_size) if k in pending]
+        if not touched:
+            continue
+        for k in touched:
+            pending[k] += 1
+        video = videos[unit.video]
+        paths = video.sequence.frames[unit.first_start : unit.first_start + len(unit.counts) + frames - 1]
+        files = {k: str(out / _partial_name(k)) for k in touched}
+        tasks.append(UnitTask(unit, tuple(str(p) for p in paths), video.height, video.width, settings, files))
+    return tasks, pending
+
+
+def _write_manifest(
+    out: Path, base: dict[str, Any], stats: dict[str, list[int]], run_id: str
+) -> dict[str, Any]:
+    """Write ``manifest.json`` last, then drop the run state files: the folder is complete."""
+    shards = range(len(base["shards"]))
+    overall = [sum(stats[str(k)][i] for k in shards) for i in range(len(STAT_FIELDS))]
+    manifest = {**base, "stats": _summarise(overall), "run_id": run_id, "framepred_version": _version()}
+    write_text_atomic(out / MANIFEST_NAME, json.dumps(manifest, indent=2) + "\n")
+    for path in out.glob(".clip-run*.json"):
+        path.unlink()
+    return manifest
 
 
 def _shards_of(unit: Unit, shard_size: int) -> range:

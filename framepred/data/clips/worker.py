@@ -48,11 +48,25 @@ class UnitTask:
     shard_files: dict[int, str]  # shards still to write (index -> temporary file); the rest are kept
 
 
-def _read_window(task: UnitTask) -> np.ndarray:
-    """Decode the frames some clip of the unit uses (frames no clip touches stay zero, never read)."""
+def _wanted_starts(task: UnitTask) -> np.ndarray:
+    """Which start frames of the unit have a clip in a shard still to write (others are not cut).
+
+    A start's clips have their own random stream, so leaving a start out changes no other clip.
+    """
+    size = task.settings.shard_size
+    ends = task.unit.offset + np.cumsum(task.unit.counts)
+    begins = ends - task.unit.counts
+    wanted = np.zeros(len(task.unit.counts), dtype=bool)
+    for shard in task.shard_files:
+        wanted |= (begins < (shard + 1) * size) & (ends > shard * size)
+    return wanted & (task.unit.counts > 0)
+
+
+def _read_window(task: UnitTask, starts: np.ndarray) -> np.ndarray:
+    """Decode the frames the clips of ``starts`` use (frames no such clip touches stay zero, never read)."""
     frames = task.settings.frames
     needed = np.zeros(len(task.frame_paths), dtype=bool)
-    for offset in np.flatnonzero(task.unit.counts):
+    for offset in np.flatnonzero(starts):
         needed[offset : offset + frames] = True
     window = np.zeros((len(task.frame_paths), task.height, task.width, 3), dtype=np.uint8)
     for index in np.flatnonzero(needed):
@@ -67,10 +81,10 @@ def _read_window(task: UnitTask) -> np.ndarray:
     return window
 
 
-def _energies(window: np.ndarray, counts: np.ndarray, frames: int) -> np.ndarray:
-    """Pair-energy maps of consecutive frames (only the pairs some clip uses are computed)."""
+def _energies(window: np.ndarray, starts: np.ndarray, frames: int) -> np.ndarray:
+    """Pair-energy maps of consecutive frames (only the pairs the clips of ``starts`` use are computed)."""
     needed = np.zeros(len(window) - 1, dtype=bool)
-    for offset in np.flatnonzero(counts):
+    for offset in np.flatnonzero(starts):
         needed[offset : offset + frames - 1] = True
     energies = np.zeros((len(window) - 1, *window.shape[1:3]), dtype=np.int32)
     for pair in np.flatnonzero(needed):
@@ -103,6 +117,11 @@ class _ShardWriter:
     def _rows_in(self, shard: int) -> int:
         return np.load(self.shard_files[shard], mmap_mode="r").shape[0]
 
+    def wants(self, position: int, n: int) -> bool:
+        """Whether any of the clips ``position .. position + n - 1`` goes to a shard still to write."""
+        first, last = position // self.shard_size, (position + n - 1) // self.shard_size
+        return any(shard in self.shard_files for shard in range(first, last + 1))
+
     def write(self, position: int, clips: np.ndarray, per_clip: list[np.ndarray]) -> None:
         end = position + len(clips)
         for shard in range(position // self.shard_size, (end - 1) // self.shard_size + 1):
@@ -134,30 +153,36 @@ class _ShardWriter:
 
 
 def run_unit(task: UnitTask) -> dict[int, list[int]]:
-    """Cut and write every clip of one unit; returns statistics per shard touched."""
+    """Cut and write every clip of one unit that lands in a shard still to write.
+
+    Returns statistics per shard touched; they are complete for the shards in ``task.shard_files``
+    (the caller ignores the others, whose clips may have been skipped).
+    """
     unit, settings = task.unit, task.settings
     frames, size, trials = settings.frames, settings.size, settings.trials
-    window = _read_window(task)
-    energies = _energies(window, unit.counts, frames)
+    starts = _wanted_starts(task)
+    window = _read_window(task, starts)
+    energies = _energies(window, starts, frames)
     writer = _ShardWriter(task.shard_files, settings.shard_size, frames * size * size * 3)
-    position = unit.offset
+    firsts = unit.offset + np.cumsum(unit.counts) - unit.counts
     try:
-        for offset in np.flatnonzero(unit.counts):
+        for offset in np.flatnonzero(starts):
             table = integral_image(energies[offset : offset + frames - 1].sum(axis=0, dtype=np.int32))
             rng = start_rng(settings.seed, unit.video, unit.first_start + int(offset))
-            remaining = int(unit.counts[offset])
+            position, remaining = int(firsts[offset]), int(unit.counts[offset])
             while remaining:
                 n = min(remaining, BATCH)
                 take_first = rng.random(n) < settings.take_first
                 xs = rng.integers(0, task.width - size + 1, size=(n, trials))
                 ys = rng.integers(0, task.height - size + 1, size=(n, trials))
-                scores = crop_sums(table, ys, xs, size)
-                chosen, tries, passed = choose_trials(scores, take_first, settings.threshold)
-                rows = np.arange(n)
-                ys, xs = ys[rows, chosen], xs[rows, chosen]
-                motion = scores[rows, chosen].astype(np.int64)  # exact integers held in float64
-                clips = cut_crops(window[offset : offset + frames], ys, xs, size)
-                writer.write(position, clips, [tries, passed, take_first, motion])
+                if writer.wants(position, n):  # else the draws above only keep the stream in step
+                    scores = crop_sums(table, ys, xs, size)
+                    chosen, tries, passed = choose_trials(scores, take_first, settings.threshold)
+                    rows = np.arange(n)
+                    kept_ys, kept_xs = ys[rows, chosen], xs[rows, chosen]
+                    motion = scores[rows, chosen].astype(np.int64)  # exact integers held in float64
+                    clips = cut_crops(window[offset : offset + frames], kept_ys, kept_xs, size)
+                    writer.write(position, clips, [tries, passed, take_first, motion])
                 position += n
                 remaining -= n
     finally:

@@ -22,6 +22,7 @@ from framepred.data.prepare.common import (
     relative,
     run_plan,
 )
+from framepred.data.sharding import Shard
 from framepred.errors import DataError
 
 DEFAULT_SIZE = (1024, 512)
@@ -115,6 +116,7 @@ def prepare_cityscapes(
     out: str | os.PathLike,
     size: tuple[int, int] | None = None,
     workers: int = 1,
+    shard: Shard | None = None,
 ) -> PrepareResult:
     """``framepred prepare cityscapes``: RAW (extracted leftImg8bit_sequence) -> frame tree at ``out``."""
-    return run_plan(plan_cityscapes(raw, size), out, workers)
+    return run_plan(plan_cityscapes(raw, size), out, workers, shard)

@@ -3,7 +3,8 @@
 A source module only *discovers*: it turns a raw download into a :class:`Plan` (which source frames
 make which output sequence, in which split) and raises a one-line :class:`DataError` when the layout
 is not what the official archive unpacks to. :func:`run_plan` then writes the plan into the canonical
-frame tree (``framepred.data.prepare.jobs``: one ``SequenceWriter`` job per sequence, ``workers`` processes).
+frame tree through ``framepred.data.prepare.write`` (one ``SequenceWriter`` job per sequence, ``workers``
+processes, or task K of N's share of them).
 
 Unlike the official scripts, which overwrite the download and crash when re-run: the raw tree is only
 ever read; each sequence appears only when complete (hidden temporary folder, then rename); a sequence
@@ -13,7 +14,6 @@ and a repeated run does nothing; the manifest is written last, so its presence m
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -23,12 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from framepred.errors import DataError, UsageError
+from framepred.data.prepare.write import PrepareResult
+from framepred.data.sharding import Shard
+from framepred.errors import DataError
 from framepred.io.paths import IMAGE_SUFFIXES, is_hidden, natural_key
 
-# Records the options an output folder is being prepared with, so that resuming with other options
-# (another --size, another source) cannot mix two kinds of frames in one tree. Hidden: readers skip it.
-STATE_NAME = ".framepred-prepare.json"
+__all__ = ["Plan", "PlannedSequence", "PrepareResult", "run_plan"]
 
 
 @dataclass(frozen=True)
@@ -51,39 +51,6 @@ class Plan:
     size: tuple[int, int] | None  # output (width, height); None keeps the source size
     protocol: dict[str, Any] | None = None  # evaluation windows (docs/data-format.md)
     notes: list[str] = field(default_factory=list)  # things the user should know (skipped splits...)
-
-
-@dataclass
-class PrepareResult:
-    source: str
-    out: Path
-    sequences: int  # in the plan
-    written: int  # sequences written by this run
-    skipped: int  # sequences that were already complete
-    frames: int
-    seconds: float
-    nothing_to_do: bool
-    manifest: Path
-    notes: list[str]
-
-    @property
-    def frames_per_second(self) -> float:
-        return self.frames / self.seconds if self.seconds > 0 else 0.0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "source": self.source,
-            "out": str(self.out),
-            "sequences": self.sequences,
-            "written": self.written,
-            "skipped": self.skipped,
-            "frames": self.frames,
-            "seconds": round(self.seconds, 3),
-            "frames_per_second": round(self.frames_per_second, 2),
-            "nothing_to_do": self.nothing_to_do,
-            "manifest": str(self.manifest),
-            "notes": self.notes,
-        }
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -209,103 +176,35 @@ def source_frames(source: dict[str, Any]) -> Iterator[tuple[np.ndarray, str]]:
         yield resize_frame(rgb, size, interpolation=cv2.INTER_LINEAR), path
 
 
-def _existing_frames(folder: Path) -> int:
-    return sum(1 for p in folder.iterdir() if not is_hidden(p) and p.suffix.lower() in IMAGE_SUFFIXES)
+def run_plan(
+    plan: Plan, out: str | os.PathLike, workers: int = 1, shard: Shard | None = None
+) -> PrepareResult:
+    """Write ``plan`` (or task ``shard``'s share) into the frame tree at ``out``; skip what is complete."""
+    from framepred.data.manifest import SplitSource
+    from framepred.data.prepare.jobs import SequenceJob
+    from framepred.data.prepare.write import WritePlan, write_plan
 
-
-def _state_for(plan: Plan) -> dict[str, Any]:
-    return {"source": plan.source, "size": list(plan.size) if plan.size else None}
-
-
-def _check_output(plan: Plan, out: Path) -> int:
-    """Check that ``out`` can take this plan (same options, only its sequences, none damaged).
-
-    Returns how many planned sequences are already complete there.
-    """
-    raw, resolved_out = plan.raw.resolve(), out.resolve()
-    if resolved_out == raw or raw in resolved_out.parents:
-        raise UsageError(
-            f"{out}: is inside the raw folder {plan.raw}; write elsewhere (the source is never modified)"
-        )
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"{out}: exists and is not a folder; choose another -o")
-    state_path = out / STATE_NAME
-    if state_path.is_file():
-        try:
-            state = json.loads(state_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise DataError(
-                f"{state_path}: unreadable ({error}); delete it to start the output afresh"
-            ) from error
-        # Other options only matter once sequences exist (a run may have failed before writing any).
-        if state != _state_for(plan) and any(subfolders(split) for split in subfolders(out)):
-            raise UsageError(
-                f"{out}: was started with {state} but this run asks for {_state_for(plan)}; "
-                "use the same options to resume, or another -o"
-            )
-    elif out.is_dir() and any(not is_hidden(p) for p in out.iterdir()):
-        raise UsageError(
-            f"{out}: is not empty and was not made by `framepred prepare {plan.source}`; use a new -o"
-        )
-
-    wanted = {(job.split, job.name): job for job in plan.jobs}
-    complete = 0
-    for split in subfolders(out) if out.is_dir() else []:
-        for folder in subfolders(split):
-            job = wanted.get((split.name, folder.name))
-            if job is None:
-                raise UsageError(
-                    f"{folder}: this run would not make this sequence (other options or source?); "
-                    "use the same options to resume, or another -o"
-                )
-            count = _existing_frames(folder)
-            if count != len(job.frames):
-                # The writer only renames complete folders, so this one was made or changed by something else.
-                raise DataError(
-                    f"{folder}: has {count} frames, its source {len(job.frames)}; delete it and run again"
-                )
-            complete += 1
-    return complete
-
-
-def run_plan(plan: Plan, out: str | os.PathLike, workers: int = 1) -> PrepareResult:
-    """Write ``plan`` into the frame tree at ``out``; skip what is already complete; manifest last."""
-    from framepred.data.prepare.jobs import SequenceJob as WriteJob
-    from framepred.data.prepare.jobs import run_sequence_jobs
-    from framepred.data.tree import MANIFEST_NAME, ensure_output_folder, summarise_tree, write_manifest
-    from framepred.io.atomic import write_text_atomic
-
-    if workers < 1:
-        raise UsageError(f"--workers {workers}: must be at least 1")
+    size = list(plan.size) if plan.size else None
+    jobs = [SequenceJob(job.split, job.name, {"frames": list(job.frames), "size": size}) for job in plan.jobs]
+    write = WritePlan(
+        source=plan.source,
+        jobs=jobs,
+        produce=source_frames,
+        split_source=SplitSource(plan.source, {"size": size}),
+        weights=[len(job.frames) for job in plan.jobs],
+        description=f"prepare {plan.source}",
+        frame_counts=[len(job.frames) for job in plan.jobs],
+        origins={f"{job.split}/{job.name}": job.origin for job in plan.jobs},
+        protocol=plan.protocol,
+        notes=plan.notes,
+        raw=plan.raw,
+        exclusive=True,
+    )
     if not plan.jobs:
         raise DataError(
             f"{plan.raw}: no {plan.source} sequences found to prepare; check RAW and the split options"
         )
-    out = Path(out)
-    complete = _check_output(plan, out)
-    manifest = out / MANIFEST_NAME
-    result = PrepareResult(
-        plan.source, out, len(plan.jobs), 0, complete, 0, 0.0, False, manifest, list(plan.notes)
-    )
-    if complete == len(plan.jobs) and manifest.is_file():
-        result.nothing_to_do = True
-        return result
-
-    ensure_output_folder(out)  # a one-line error for an unwritable -o, not mkdir's traceback
-    write_text_atomic(out / STATE_NAME, json.dumps(_state_for(plan)) + "\n")
-    size = list(plan.size) if plan.size else None
-    jobs = [WriteJob(job.split, job.name, {"frames": list(job.frames), "size": size}) for job in plan.jobs]
-    summary = run_sequence_jobs(
-        jobs, out, source_frames, workers=workers, description=f"prepare {plan.source}"
-    )
-    result.written, result.frames, result.seconds = summary.written, summary.frames, summary.seconds
-
-    extra: dict[str, Any] = {"resize": size}
-    if plan.protocol is not None:
-        extra["protocol"] = plan.protocol
-    extra["origins"] = {f"{job.split}/{job.name}": job.origin for job in plan.jobs}
-    write_manifest(out, summarise_tree(out, plan.source, **extra))
-    return result
+    return write_plan(write, out, workers, shard)
 
 
 def relative(path: Path, raw: Path) -> str:

@@ -24,6 +24,7 @@ from framepred.data.prepare.common import (
     run_plan,
     subfolders,
 )
+from framepred.data.sharding import Shard
 from framepred.errors import DataError
 
 TEST_WINDOW = 9
@@ -84,6 +85,7 @@ def prepare_davis(
     size: tuple[int, int] | None = None,
     split_file: str | os.PathLike | None = None,
     workers: int = 1,
+    shard: Shard | None = None,
 ) -> PrepareResult:
     """``framepred prepare davis``: RAW (extracted DAVIS 2017) -> frame tree at ``out``."""
-    return run_plan(plan_davis(raw, size, split_file), out, workers)
+    return run_plan(plan_davis(raw, size, split_file), out, workers, shard)

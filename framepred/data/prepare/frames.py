@@ -8,10 +8,13 @@ from typing import Any
 
 import numpy as np
 
-from framepred.data.prepare.jobs import JobSummary, SequenceJob, run_sequence_jobs
+from framepred.data.manifest import SplitSource
+from framepred.data.prepare.jobs import SequenceJob
 from framepred.data.prepare.videos import sequence_names
+from framepred.data.prepare.write import PrepareResult, WritePlan, write_plan
 from framepred.data.resize import resize_frame
-from framepred.data.tree import FrameTree, discover_sequences, summarise_tree, write_manifest
+from framepred.data.sharding import Shard
+from framepred.data.tree import FrameTree, discover_sequences
 from framepred.errors import DataError
 from framepred.io.images import list_images, read_image
 
@@ -22,8 +25,13 @@ def folder_frames(source: dict[str, Any]) -> Iterator[tuple[np.ndarray, str]]:
 
 
 def prepare_frames(
-    source: Path, out: Path, size: tuple[int, int] | None = None, split: str = "train", workers: int = 1
-) -> JobSummary:
+    source: Path,
+    out: Path,
+    size: tuple[int, int] | None = None,
+    split: str = "train",
+    workers: int = 1,
+    shard: Shard | None = None,
+) -> PrepareResult:
     """Copy frame folders (any names, natural order) into a canonical tree under ``out``.
 
     ``source`` may be a folder of frame folders (they go to ``split``), a single frame folder, or an
@@ -36,14 +44,18 @@ def prepare_frames(
     sequences = discover_sequences(source)
     is_tree = not list_images(source) and bool(FrameTree(source).splits())
     splits = [s.split if is_tree else split for s in sequences]
-    jobs = []
+    jobs, weights = [], []
     for split_name in dict.fromkeys(splits):  # names need only be unique within their split
         group = [seq for seq, seq_split in zip(sequences, splits) if seq_split == split_name]
         for seq, name in zip(group, sequence_names([seq.name for seq in group])):
             jobs.append(SequenceJob(split_name, name, {"path": str(seq.path), "size": size}))
-    options = {"source": "frames", "size": size}
-    summary = run_sequence_jobs(
-        jobs, out, folder_frames, workers=workers, description="folders", options=options
+            weights.append(len(seq))
+    plan = WritePlan(
+        source="frames",
+        jobs=jobs,
+        produce=folder_frames,
+        split_source=SplitSource("frames", {"size": size}, {"inputs": [str(source)]}),
+        weights=weights,
+        description="folders",
     )
-    write_manifest(out, summarise_tree(out, source="frames", inputs=[str(source)]))
-    return summary
+    return write_plan(plan, out, workers, shard)

@@ -8,7 +8,6 @@ the number of workers.
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import shutil
 import time
@@ -20,14 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from framepred.data.tree import FrameTree, SequenceWriter, ensure_output_folder, remove_stale_partials
-from framepred.errors import DataError, UsageError
-from framepred.io.atomic import write_text_atomic
-
-# The options an output folder is being prepared with (the same hidden file the data-set preparations
-# keep): sequences are skipped by name, so a run with another --size, --fps or --seed must be refused,
-# not allowed to skip the old sequences and mix two kinds of frames in one tree.
-OPTIONS_NAME = ".framepred-prepare.json"
+from framepred.data.manifest import STATE_NAME
+from framepred.data.tree import SequenceWriter, ensure_output_folder, remove_stale_partials
 
 # A producer turns a job's ``source`` into frames: (uint8 RGB array, where it came from) pairs.
 Producer = Callable[[Any], Iterable[tuple[np.ndarray, str]]]
@@ -67,37 +60,20 @@ def run_sequence_jobs(
     workers: int = 1,
     description: str = "sequences",
     suffix: str = ".png",
-    options: dict[str, Any] | None = None,
 ) -> JobSummary:
     """Write every job's sequence under ``out``; complete ones already there are skipped.
 
-    ``options`` (JSON-able: the source kind and what changes the pixels) must match those of the
-    run that made the sequences already in ``out``.
+    Callers check first that ``out`` may take these sequences (framepred.data.manifest.check_splits).
     """
-    created = not Path(out).exists()
-    out = ensure_output_folder(out)
-    try:
-        return _run_jobs(jobs, out, produce, workers, description, suffix, options)
-    except BaseException:
-        if created:  # a failed first run leaves no empty tree behind that looks prepared
-            _remove_if_empty(out)
-        raise
+    return _run_jobs(jobs, ensure_output_folder(out), produce, workers, description, suffix)
 
 
 def _run_jobs(
-    jobs: list[SequenceJob],
-    out: Path,
-    produce: Producer,
-    workers: int,
-    description: str,
-    suffix: str,
-    options: dict[str, Any] | None,
+    jobs: list[SequenceJob], out: Path, produce: Producer, workers: int, description: str, suffix: str
 ) -> JobSummary:
     from framepred.cli.console import progress  # console only formats; no heavy imports
 
-    if options is not None:
-        check_options(out, options)
-    remove_stale_partials(out)
+    remove_stale_partials(out, only={(job.split, job.name) for job in jobs})
     summary = JobSummary()
     todo = []
     for job in jobs:
@@ -130,27 +106,10 @@ def _run_jobs(
     return summary
 
 
-def _remove_if_empty(out: Path) -> None:
-    """Delete ``out`` when it holds only empty folders and the options file (nothing anyone wrote)."""
-    if all(path.is_dir() or path == out / OPTIONS_NAME for path in out.rglob("*")):
+def remove_if_empty(out: Path) -> None:
+    """Delete ``out`` when it holds only empty folders and split records (nothing anyone wrote)."""
+    if all(path.is_dir() or path.name == STATE_NAME for path in out.rglob("*")):
         shutil.rmtree(out, ignore_errors=True)
-
-
-def check_options(out: Path, options: dict[str, Any]) -> None:
-    """Refuse ``options`` other than those ``out``'s sequences were made with; then record them."""
-    options = json.loads(json.dumps(options))  # tuples become lists, as they come back from the file
-    path = out / OPTIONS_NAME
-    if path.is_file():
-        try:
-            recorded = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise DataError(f"{path}: unreadable ({error}); delete it to start the output afresh") from error
-        if recorded != options and FrameTree(out).splits():
-            raise UsageError(
-                f"{out}: was prepared with {recorded} but this run asks for {options}; "
-                "use the same options to add to it, or another -o"
-            )
-    write_text_atomic(path, json.dumps(options) + "\n")
 
 
 def _as_completed_failfast(futures: list) -> Iterable:

@@ -28,6 +28,7 @@ from framepred.data.prepare.common import (
     relative,
     run_plan,
 )
+from framepred.data.sharding import Shard
 from framepred.errors import DataError, UsageError
 
 DEFAULT_SIZE = (832, 256)
@@ -149,6 +150,7 @@ def prepare_kitti(
     train_drives: Sequence[str] | None = None,
     test_drives: Sequence[str] | None = None,
     workers: int = 1,
+    shard: Shard | None = None,
 ) -> PrepareResult:
     """``framepred prepare kitti``: RAW (extracted KITTI raw drives) -> frame tree at ``out``."""
-    return run_plan(plan_kitti(raw, size, train_drives, test_drives), out, workers)
+    return run_plan(plan_kitti(raw, size, train_drives, test_drives), out, workers, shard)

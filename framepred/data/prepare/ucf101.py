@@ -26,6 +26,7 @@ from framepred.data.prepare.common import (
     run_plan,
     subfolders,
 )
+from framepred.data.sharding import Shard
 from framepred.errors import DataError
 
 VIDEO_PATTERN = re.compile(r"^v_(?P<cls>[A-Za-z]+)_g(?P<group>\d{2})_c(?P<clip>\d{2})$")
@@ -121,6 +122,7 @@ def prepare_ucf101(
     size: tuple[int, int] | None = None,
     split_file: str | os.PathLike | None = None,
     workers: int = 1,
+    shard: Shard | None = None,
 ) -> PrepareResult:
     """``framepred prepare ucf101``: RAW (extracted jpegs_256) -> frame tree at ``out``."""
-    return run_plan(plan_ucf101(raw, size, split_file), out, workers)
+    return run_plan(plan_ucf101(raw, size, split_file), out, workers, shard)

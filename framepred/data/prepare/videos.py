@@ -9,9 +9,11 @@ from typing import Any
 
 import numpy as np
 
-from framepred.data.prepare.jobs import JobSummary, SequenceJob, run_sequence_jobs
+from framepred.data.manifest import SplitSource
+from framepred.data.prepare.jobs import SequenceJob
+from framepred.data.prepare.write import PrepareResult, WritePlan, write_plan
 from framepred.data.resize import resize_frame
-from framepred.data.tree import summarise_tree, write_manifest
+from framepred.data.sharding import Shard
 from framepred.errors import DataError, UsageError
 from framepred.io.paths import VIDEO_SUFFIXES, is_hidden, natural_key
 from framepred.io.video import VideoReader
@@ -92,20 +94,28 @@ def prepare_videos(
     size: tuple[int, int] | None = None,
     split: str = "train",
     workers: int = 1,
-) -> JobSummary:
-    """Turn videos into sequences of the frame tree under ``out`` and (re)write its manifest."""
+    shard: Shard | None = None,
+) -> PrepareResult:
+    """Turn videos into sequences of the frame tree under ``out`` (or task ``shard``'s share of them)."""
     if fps is not None and not fps > 0:  # written so that NaN is refused too
         raise UsageError(f"--fps must be positive, got {fps}")
     videos = find_videos(inputs)
+    weights = []
     for video in videos:  # open each once up front: unreadable files fail before anything is written
-        VideoReader(video).close()
+        with VideoReader(video) as reader:
+            # Decoding time goes with frames x pixels; the container's frame count may be 0 (unknown).
+            weights.append(max(reader.frame_count, 1) * max(reader.size[0] * reader.size[1], 1))
     jobs = [
         SequenceJob(split, name, {"path": str(video), "fps": fps, "size": size})
         for video, name in zip(videos, sequence_names([v.stem for v in videos]))
     ]
-    options = {"source": "videos", "size": size, "fps": fps}
-    summary = run_sequence_jobs(
-        jobs, out, video_frames, workers=workers, description="videos", options=options
+    options = {"size": size, "fps": fps}
+    plan = WritePlan(
+        source="videos",
+        jobs=jobs,
+        produce=video_frames,
+        split_source=SplitSource("videos", options, {"inputs": [str(v) for v in videos]}),
+        weights=weights,
+        description="videos",
     )
-    write_manifest(out, summarise_tree(out, source="videos", inputs=[str(v) for v in videos]))
-    return summary
+    return write_plan(plan, out, workers, shard)

@@ -22,6 +22,7 @@ from framepred.data.prepare.common import (
     run_plan,
     subfolders,
 )
+from framepred.data.sharding import Shard
 from framepred.errors import DataError
 
 FRAMES = ("im1.png", "im2.png", "im3.png")
@@ -97,6 +98,7 @@ def prepare_vimeo(
     size: tuple[int, int] | None = None,
     split_file: str | os.PathLike | None = None,
     workers: int = 1,
+    shard: Shard | None = None,
 ) -> PrepareResult:
     """``framepred prepare vimeo``: RAW (extracted vimeo_triplet) -> frame tree at ``out``."""
-    return run_plan(plan_vimeo(raw, size, split_file), out, workers)
+    return run_plan(plan_vimeo(raw, size, split_file), out, workers, shard)

@@ -17,13 +17,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from framepred.data.sharding import Shard, select
 from framepred.errors import DataError, UsageError
+from framepred.io.atomic import host_tag, writer_alive
 
-from .archive import DownloadArchive
 from .frames import iter_frames, probe_video
-from .manifest import record_video, refresh_summary
+from .manifest import video_contribution
 from .names import archive_key, sequence_name
 from .options import ScrapeOptions
+from .records import Recorder, TaskRecorder
 from .ytdlp import backoff_delays, downloader_params, error_message, is_transient, load_yt_dlp, search_url
 
 T = TypeVar("T")
@@ -84,6 +86,7 @@ def scrape(
     rate_limit: int | None = None,
     sleep: float = 1.0,
     video_format: str = ScrapeOptions.video_format,
+    shard: Shard | None = None,
     on_result: Callable[[ScrapeResult], None] | None = None,
 ) -> list[ScrapeResult]:
     """Download videos and write them into the frame tree at ``out`` as ``<split>/<name>/``.
@@ -97,8 +100,11 @@ def scrape(
     height) to resize to. archive: download-archive file (default ``out/scrape_archive.txt``); videos
     in it are skipped. timeout: socket timeout in seconds. retries: retries of a timed-out or 429/5xx
     request, waiting backoff, 2*backoff, ... seconds. max_filesize: bytes; a larger download stops.
-    rate_limit: bytes per second. sleep: seconds between videos. on_result: called with each result
-    as it is known (for streaming output). Returns one result per video, in order.
+    rate_limit: bytes per second. sleep: seconds between videos. shard: task K of N of a job array:
+    only every N-th URL from the K-th on, recorded for ``framepred prepare merge`` instead of in the
+    manifest (not with a search, whose results can change between tasks, nor with max_videos, which
+    counts across tasks). on_result: called with each result as it is known (for streaming output).
+    Returns one result per video, in order.
     """
     options = ScrapeOptions(
         out=Path(out), split=split, max_duration=max_duration, min_duration=min_duration, fps=fps,
@@ -106,8 +112,24 @@ def scrape(
         timeout=timeout, retries=retries, backoff=backoff, max_filesize=max_filesize,
         rate_limit=rate_limit, sleep=sleep, video_format=video_format,
     )  # fmt: skip
+    if shard is not None and search is not None:
+        raise UsageError(
+            "--shard splits a list of URLs; a search can answer each task differently: save its URLs "
+            "(yt-dlp --flat-playlist --print webpage_url ...) and give them with --from-file"
+        )
+    if shard is not None and max_videos is not None:
+        raise UsageError("--max-videos counts across the whole run, so it cannot be split with --shard")
     sources, max_videos = build_sources(urls, search, max_videos, search_site)
-    return _Scraper(options, max_videos, on_result).run(sources)
+    positions = [i for i, mine in enumerate(select(shard, [1.0] * len(sources))) if mine]
+    scraper = _Scraper(options, max_videos, on_result, shard, _agreed(options, sources))
+    return scraper.run([sources[i] for i in positions], positions)
+
+
+def _agreed(options: ScrapeOptions, sources: list[str]) -> dict[str, Any]:
+    """What every task of a sharded scrape must share: the URLs and what decides their frames."""
+    decisive = ("split", "max_duration", "min_duration", "fps", "frames", "chunk", "size", "max_filesize")
+    return {"sources": sources, "archive": str(options.archive_path),
+            **{name: getattr(options, name) for name in decisive}}  # fmt: skip
 
 
 def build_sources(
@@ -130,13 +152,20 @@ def build_sources(
 
 class _Scraper:
     def __init__(
-        self, options: ScrapeOptions, max_videos: int | None, on_result: Callable[[ScrapeResult], None] | None
+        self,
+        options: ScrapeOptions,
+        max_videos: int | None,
+        on_result: Callable[[ScrapeResult], None] | None,
+        shard: Shard | None = None,
+        agreed: dict[str, Any] | None = None,
     ) -> None:
         self.yt_dlp = load_yt_dlp()
         self.options = options
         self.max_videos = max_videos
         self.on_result = on_result
-        self.archive = DownloadArchive(options.archive_path)
+        self.shard = shard
+        self.agreed = agreed or {}
+        self.position = 0  # of the source being scraped, in the whole URL list
         self.results: list[ScrapeResult] = []
         self.written = 0
         self.last_download_end: float | None = None
@@ -144,24 +173,30 @@ class _Scraper:
 
     # -- the loop over sources and their videos ---------------------------------------------------
 
-    def run(self, sources: list[str]) -> list[ScrapeResult]:
+    def run(self, sources: list[str], positions: list[int]) -> list[ScrapeResult]:
         try:
-            return self._run(sources)
+            return self._run(sources, positions)
         except OSError as err:
             # Our own writes failed (disk full, no permission): no later video would fare better.
             message = f"{self.options.out}: cannot write there ({err}); free space or choose another -o"
             raise DataError(message) from err
 
-    def _run(self, sources: list[str]) -> list[ScrapeResult]:
-        from framepred.data.tree import ensure_output_folder, read_manifest, remove_stale_partials
+    def _run(self, sources: list[str], positions: list[int]) -> list[ScrapeResult]:
+        from framepred.data.tree import ensure_output_folder, remove_stale_partials
 
         ensure_output_folder(self.options.out)
-        read_manifest(self.options.out)  # a broken manifest stops the run now, not after the first download
+        # Reads the manifest and the split's record: a broken manifest or a split made with other
+        # options stops the run now, not after the first download.
+        self.recorder = (
+            Recorder(self.options)
+            if self.shard is None
+            else TaskRecorder(self.options, self.shard, self.agreed)
+        )
         remove_stale_partials(self.options.out)
         _remove_stale_downloads(self.options.out)
         # The temp folder lives inside OUT (same file system, hidden from tree readers) and goes
         # away however the run ends, except a kill, which the next run cleans up above.
-        prefix = f"{_DOWNLOAD_PREFIX}{os.getpid()}-"
+        prefix = f"{_DOWNLOAD_PREFIX}{os.getpid()}-{host_tag()}-"
         with tempfile.TemporaryDirectory(prefix=prefix, dir=self.options.out) as tmp:
             self.download_dir = Path(tmp)
             params = downloader_params(
@@ -169,17 +204,14 @@ class _Scraper:
                 backoff=self.options.backoff, rate_limit=self.options.rate_limit,
                 video_format=self.options.video_format, progress_hook=self._size_guard,
             )  # fmt: skip
-            try:
-                with self.yt_dlp.YoutubeDL(params) as ydl:
-                    self.ydl = ydl
-                    for source in sources:
-                        if self._enough():
-                            break
-                        self._scrape_source(source)
-            finally:
-                # Also after Ctrl-C: the summary then matches the sequences that did get written.
-                if self.written:
-                    refresh_summary(self.options)
+            with self.yt_dlp.YoutubeDL(params) as ydl:
+                self.ydl = ydl
+                for position, source in zip(positions, sources):
+                    if self._enough():
+                        break
+                    self.position = position
+                    self._scrape_source(source)
+        self.recorder.finish()
         return self.results
 
     def _enough(self) -> bool:
@@ -259,10 +291,8 @@ class _Scraper:
             if reason:
                 raise _Skip(reason)
             sequences, counts = self._write_frames(path, name)
-            record_video(self.options, info, sequences, counts, duration, probe.fps)
-            key = archive_key(info)
-            if key is not None:
-                self.archive.add(key)
+            contribution = video_contribution(self.options, info, sequences, counts, duration, probe.fps)
+            self.recorder.video_done(self.position, contribution, archive_key(info))
         except _Skip as skip:
             return _skipped(url, info, str(skip), name, duration)
         except (self.yt_dlp.utils.YoutubeDLError, DataError, _TooLarge) as err:
@@ -279,7 +309,7 @@ class _Scraper:
     def _precheck(self, info: dict[str, Any]) -> str | None:
         """Reasons to skip known from metadata alone: in the archive, duration out of bounds."""
         key = archive_key(info)
-        if key is not None and key in self.archive:
+        if key is not None and self.recorder.has(key):
             return f"already in the archive {self.options.archive_path.name}"
         return self.options.duration_problem(_number(info.get("duration")))
 
@@ -328,6 +358,7 @@ class _Scraper:
 
         options = self.options
         root, split, want = options.out, options.split, options.frames
+        self.recorder.before_writing()
         if not options.chunk:
             frames = iter_frames(path, options.fps, options.size, limit=want)
             count = 0
@@ -394,21 +425,15 @@ class _Scraper:
 
 
 def _remove_stale_downloads(out: Path) -> None:
-    """Delete download folders of scrape runs that were killed (their process no longer exists)."""
+    """Delete download folders of scrape runs that were killed (their process no longer exists).
+
+    ``.scrape-PID-HOST-...``: folders of other machines (tasks of a job array) are left alone.
+    """
     for folder in out.glob(f"{_DOWNLOAD_PREFIX}*"):
-        pid = folder.name[len(_DOWNLOAD_PREFIX) :].split("-")[0]
-        if folder.is_dir() and pid.isdigit() and not _process_alive(int(pid)):
+        fields = folder.name[len(_DOWNLOAD_PREFIX) :].split("-")
+        host = fields[1] if len(fields) > 2 and len(fields[1]) == 8 else None
+        if folder.is_dir() and fields[0].isdigit() and not writer_alive(int(fields[0]), host):
             shutil.rmtree(folder, ignore_errors=True)
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)  # signal 0: only asks whether the process exists
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, owned by someone else
-    return True
 
 
 def _flatten(result: dict[str, Any]) -> Iterator[dict[str, Any]]:

@@ -2,15 +2,17 @@
 
 Each scraped sequence gets an entry under ``"sequences"`` keyed ``<split>/<name>``: where it came
 from (page URL, title, extractor and id), its duration, its licence when the site states one, and
-how it was cut (fps, frame count, first frame). Entries are merged in one video at a time, so a
-run that is stopped keeps the record of everything it finished; the tree summary (splits, counts,
-frame size) is refreshed once at the end of the run.
+how it was cut (fps, frame count, first frame). The manifest is rewritten after every video
+(``framepred.data.manifest.update_manifest``, the one writer), so a run that is stopped keeps the
+record of everything it finished; a task of a sharded run keeps them in its shard record instead.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+
+from framepred.data.manifest import Contribution, SplitSource
 
 from .options import ScrapeOptions
 
@@ -44,31 +46,24 @@ def sequence_records(
     return records
 
 
-def record_video(
+def split_source(options: ScrapeOptions) -> SplitSource:
+    """The record of the split scraped videos go to: what changes their frames."""
+    size = list(options.size) if options.size else None
+    return SplitSource(
+        SOURCE, {"fps": options.fps, "frames": options.frames, "chunk": options.chunk, "size": size}
+    )
+
+
+def video_contribution(
     options: ScrapeOptions,
     info: Mapping[str, Any],
     sequences: list[str],
     frame_counts: list[int],
     duration: float | None,
     source_fps: float,
-) -> None:
-    """Merge one video's entries into ``OUT/manifest.json`` (atomic rewrite)."""
-    from framepred.data.tree import read_manifest, write_manifest
-
+) -> Contribution:
+    """What one finished video adds to ``OUT/manifest.json``: its split and its sequences' entries."""
     records = sequence_records(options, info, sequences, duration, source_fps)
     for record, count in zip(records.values(), frame_counts, strict=True):
         record["frames"] = count
-    manifest = read_manifest(options.out)
-    manifest.setdefault("source", SOURCE)
-    manifest.setdefault("sequences", {}).update(records)
-    write_manifest(options.out, manifest)
-
-
-def refresh_summary(options: ScrapeOptions) -> None:
-    """Recount splits, sequences and frame size from disk, keeping every other manifest entry."""
-    from framepred.data.tree import read_manifest, summarise_tree, write_manifest
-
-    manifest = read_manifest(options.out)
-    summary = summarise_tree(options.out, source=manifest.get("source", SOURCE))
-    # Summary first (what a reader looks at), then everything else the manifest already held.
-    write_manifest(options.out, {**summary, **{k: v for k, v in manifest.items() if k not in summary}})
+    return Contribution({options.split: split_source(options)}, {"sequences": records})

@@ -7,8 +7,8 @@ import cv2
 import numpy as np
 import pytest
 
+from framepred.data.manifest import STATE_NAME
 from framepred.data.prepare.cityscapes import plan_cityscapes, prepare_cityscapes
-from framepred.data.prepare.common import STATE_NAME
 from framepred.data.tree import FrameTree
 from framepred.errors import DataError, UsageError
 from tests.data.prepare.raw_trees import assert_sequence_is, make_cityscapes, tree_digest
@@ -153,8 +153,12 @@ def test_only_val_present_gives_only_test(tmp_path: Path) -> None:
 def test_other_options_or_foreign_folder_are_refused(raw: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     prepare_cityscapes(raw, out, size=SIZE)
-    assert json.loads((out / STATE_NAME).read_text()) == {"source": "cityscapes", "size": [32, 16]}
-    with pytest.raises(UsageError, match="use the same options to resume"):
+    for split in ("train", "test"):  # each split records how it was made
+        assert json.loads((out / split / STATE_NAME).read_text()) == {
+            "source": "cityscapes",
+            "size": [32, 16],
+        }
+    with pytest.raises(UsageError, match="out/train: was prepared with .* use the same options"):
         prepare_cityscapes(raw, out, size=(16, 8))
     foreign = tmp_path / "foreign"
     (foreign / "notes").mkdir(parents=True)

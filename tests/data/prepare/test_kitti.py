@@ -44,7 +44,12 @@ def test_test_drives_windows_sizes_and_pixels(raw: Path, tmp_path: Path) -> None
     drive = raw / "2011_09_26" / "2011_09_26_drive_0060_sync" / "image_02" / "data"
     assert_sequence_is(tree, "test", names[0], sorted(drive.iterdir()), SIZE)
     # Each frame is stored once; the manifest defines every 9-frame window, stride 1 (n - 8 per drive).
-    assert tree.manifest["splits"]["test"] == {"sequences": 4, "frames": 39}
+    assert tree.manifest["splits"]["test"] == {
+        "sequences": 4,
+        "frames": 39,
+        "source": "kitti",
+        "options": {"size": [16, 8]},
+    }
     assert tree.manifest["protocol"] == {
         "name": "dmvfn",
         "window": 9,

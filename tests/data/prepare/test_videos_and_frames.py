@@ -147,7 +147,7 @@ def test_rerun_with_another_size_or_fps_is_refused(tmp_path: Path) -> None:
     write_video(videos / "a.mp4", random_frames(6, 32, 32), fps=10)
     prepare_videos([videos], tmp_path / "out", size=(16, 16))
     # Skipping the 16x16 sequence while the user asked for 24x24 (or every other frame) misleads.
-    with pytest.raises(UsageError, match="out: was prepared with .*use the same options"):
+    with pytest.raises(UsageError, match="out/train: was prepared with .*use the same options"):
         prepare_videos([videos], tmp_path / "out", size=(24, 24))
     with pytest.raises(UsageError, match="use the same options"):
         prepare_videos([videos], tmp_path / "out", size=(16, 16), fps=5)

@@ -1,0 +1,5 @@
+"""The exception framepred maps to its quota/refusal message, as in gdown."""
+
+
+class FileURLRetrievalError(Exception):
+    pass
