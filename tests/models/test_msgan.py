@@ -125,3 +125,37 @@ def test_bad_options_and_crops_are_refused():
         check_crop(MSGANConfig(), 36)
     check_crop(MSGANConfig(), 40)
     check_crop(MSGANConfig(scales=1), 23)  # one full-resolution discriminator: any side from 23
+
+
+def test_predict_and_rollout_commands_read_four_frames_and_refuse_three(tmp_path):
+    from typer.testing import CliRunner
+
+    from framepred.cli.app import app
+    from framepred.io.images import read_image, write_image
+    from framepred.models import save_model
+
+    torch.manual_seed(0)
+    weights = tmp_path / "msgan.safetensors"
+    save_model(create_model("msgan", width=0.0625), weights)
+    rng = np.random.default_rng(0)
+    frames = []
+    for t in range(4):
+        frames.append(tmp_path / f"f{t}.png")
+        write_image(frames[-1], rng.integers(0, 256, (30, 44, 3), dtype=np.uint8))
+    runner = CliRunner()
+    done = runner.invoke(
+        app, ["predict", *map(str, frames), "-o", str(tmp_path / "next.png"), "-w", str(weights)]
+    )
+    assert done.exit_code == 0, done.output
+    assert read_image(tmp_path / "next.png").shape == (30, 44, 3)
+    done = runner.invoke(
+        app,
+        ["rollout", *map(str, frames), "--steps", "3", "-o", str(tmp_path / "future"), "-w", str(weights)],
+    )
+    assert done.exit_code == 0, done.output
+    assert len(list((tmp_path / "future").glob("*.png"))) == 3
+    short = runner.invoke(
+        app, ["predict", *map(str, frames[1:]), "-o", str(tmp_path / "x.png"), "-w", str(weights)]
+    )
+    assert short.exit_code == 2
+    assert "reads 4 context frames: give 4 images" in short.stderr and "Traceback" not in short.stderr
