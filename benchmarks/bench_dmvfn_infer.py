@@ -1,17 +1,21 @@
-"""DMVFN inference speed: frames per second and peak memory per frame size and routing mode.
+"""DMVFN inference speed against the official forward, side by side in one run.
 
-Every variant runs the same random-weight network on the same input, round-robin (one call of each
-variant per round, so a busy machine slows them all alike), and the table reports the median. The
-"reference" row is a straightforward fp32 implementation of the official test loop: NCHW tensors,
-``torch.no_grad``, the router always evaluated, every block computed (gates forced on, as "DMVFN
-without routing"), a fresh concatenation per block and a fused frame after each. The ablation rows
-switch on framepred's optimisations one at a time.
+The "official" rows are the official test forward written plainly (see ``official_forward``): the
+router evaluated, each selected block run on NCHW fp32 tensors with fresh concatenations, the flow
+resized separately, a fused frame after every block, the warp grid cached per size as the official
+code does, ``torch.no_grad``, batch 1 (its test path lets the first sample decide for the batch).
+"official, all 9 blocks" forces every gate on ("DMVFN without routing") and is the reference of the
+ratio column; "official, sample gates" runs the gates framepred's ``sample`` routing drew.
 
-    .venv/bin/python benchmarks/bench_dmvfn_infer.py                 # 256x448 and 512x1024
-    .venv/bin/python benchmarks/bench_dmvfn_infer.py --sizes 1024x2048 --rounds 2
+Every variant runs the same weights on the same frames (real Cityscapes frames when ../shared/data
+has them, resized to each size; else random), round-robin (one call of each per round, so a busy
+machine slows all alike); the table reports the median time per frame. "max/mean grey" compare each
+row's output with the official output of the same blocks (8-bit grey levels, 255 = full range).
+The pipeline table times whole jobs on a folder of PNGs: ``predict_files`` (decoding ahead, batches,
+encoding behind) against the official script's loop (read two frames, forward, write, in turn).
 
-Note: with random weights the router's probabilities sit near 0.5, so "threshold" and "sample" run
-about half of the blocks, as trained checkpoints do on average (4.5 of 9 expected).
+    .venv/bin/python benchmarks/bench_dmvfn_infer.py                       # 256x448 and 512x1024
+    .venv/bin/python benchmarks/bench_dmvfn_infer.py --sizes 512x1024 --batch 4 --compile
 """
 
 from __future__ import annotations
@@ -20,67 +24,345 @@ import argparse
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
+import cv2
+import numpy as np
 import torch
 import torch.nn.functional as F
 
 from framepred.engine.device import resolve_device
 from framepred.inference import Predictor
+from framepred.inference.predict_files import predict_files
 from framepred.models import create_model
 from framepred.models.dmvfn import DMVFN
 
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "cityscapes_aachen_seq0003_vid2vid"
 
-def reference_predict(model: DMVFN, x: torch.Tensor) -> torch.Tensor:
-    """The official test path, written plainly: router, then every block, fusion after each."""
-    model.routing_probabilities(x)  # the official code always evaluates the router
+# ---- the official forward, written plainly ---------------------------------------------------------
+
+_OFFICIAL_GRIDS: dict[tuple[str, int, int], torch.Tensor] = {}
+
+
+def official_warp(image: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
+    height, width = flow.shape[2], flow.shape[3]
+    key = (str(flow.device), height, width)
+    if key not in _OFFICIAL_GRIDS:
+        xs = (
+            torch.linspace(-1.0, 1.0, width, device=flow.device)
+            .view(1, 1, 1, width)
+            .expand(-1, -1, height, -1)
+        )
+        ys = (
+            torch.linspace(-1.0, 1.0, height, device=flow.device)
+            .view(1, 1, height, 1)
+            .expand(-1, -1, -1, width)
+        )
+        _OFFICIAL_GRIDS[key] = torch.cat([xs, ys], 1)
+    flow = torch.cat([flow[:, 0:1] / ((width - 1.0) / 2.0), flow[:, 1:2] / ((height - 1.0) / 2.0)], 1)
+    grid = (_OFFICIAL_GRIDS[key] + flow).permute(0, 2, 3, 1)
+    return F.grid_sample(image, grid, mode="bilinear", padding_mode="border", align_corners=True)
+
+
+def official_block(
+    block, x: torch.Tensor, flow: torch.Tensor, scale: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    coarse_x, coarse_flow = x, flow
+    if scale != 1:
+        coarse_x = F.interpolate(x, scale_factor=1.0 / scale, mode="bilinear", align_corners=False)
+        coarse_flow = (
+            F.interpolate(flow, scale_factor=1.0 / scale, mode="bilinear", align_corners=False) / scale
+        )
+    feat = block.conv0(torch.cat([coarse_x, coarse_flow], 1))
+    feat = block.convblock(feat) + feat
+    feat = block.conv_sq(feat)
+    feat = F.interpolate(feat, scale_factor=scale * 2, mode="bilinear", align_corners=False)
+    fine = block.convblock1(block.conv1(torch.cat([x, flow], 1)))
+    out = block.lastconv(torch.cat([feat, fine], 1))
+    return out[:, 0:4], out[:, 4:5]
+
+
+def official_forward(model: DMVFN, x: torch.Tensor, gates: list[bool] | None = None) -> torch.Tensor:
+    """The official ``forward(x, scale, training=False)[-1]`` with the fallback to frame t-1; ``gates``
+    replaces the Bernoulli draw (None: every block, the router still evaluated as the official code does)."""
+    p = torch.sigmoid(model.l1(model.routing(x[:, :6]).flatten(1)))
+    p = (p / (p.sum(1, keepdim=True) + 1e-6) * 4.5).clamp(0.0, 1.0)
+    gates = [True] * model.num_blocks if gates is None else gates
     img0, img1 = x[:, :3], x[:, 3:6]
     flow = torch.zeros_like(x[:, :4])
     mask = torch.zeros_like(x[:, :1])
     warped0, warped1 = img0, img1
     merged = []
-    for block, scale in zip(model.blocks(), model.config.scales):
-        flow_delta, mask_delta = block(torch.cat([img0, img1, warped0, warped1, mask], 1), flow, scale)
+    for index, (block, scale) in enumerate(zip(model.blocks(), model.config.scales)):
+        if not gates[index]:
+            continue
+        flow_delta, mask_delta = official_block(
+            block, torch.cat([img0, img1, warped0, warped1, mask], 1), flow, scale
+        )
         flow, mask = flow + flow_delta, mask + mask_delta
-        warped0, warped1 = _warp(img0, flow[:, :2]), _warp(img1, flow[:, 2:4])
+        warped0, warped1 = official_warp(img0, flow[:, :2]), official_warp(img1, flow[:, 2:4])
         weight = torch.sigmoid(mask)
         merged.append((warped0 * weight + warped1 * (1 - weight)).clamp(0, 1))
-    return merged[-1]
+    return merged[-1] if merged else img0
 
 
-def _warp(image: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
-    batch, _, height, width = flow.shape
-    xs = torch.linspace(-1, 1, width, device=flow.device).view(1, 1, 1, width).expand(batch, -1, height, -1)
-    ys = torch.linspace(-1, 1, height, device=flow.device).view(1, 1, height, 1).expand(batch, -1, -1, width)
-    grid = torch.cat([xs, ys], 1)
-    flow = torch.cat([flow[:, 0:1] / ((width - 1) / 2), flow[:, 1:2] / ((height - 1) / 2)], 1)
-    return F.grid_sample(image, (grid + flow).permute(0, 2, 3, 1), "bilinear", "border", align_corners=True)
+# ---- inputs ------------------------------------------------------------------------------------------
 
 
-def peak_memory_mib(size: str, name: str, device: torch.device) -> float:
-    """Extra memory one call of a variant needs at its peak. On CUDA: the allocator's peak. On the
-    CPU: measured in a fresh process, because freed memory stays in this process's heap and would
-    hide the next variant's peak."""
-    if device.type == "cuda":
-        height, width = _parse(size)
-        fn = variants(height, width, device)[name][0]
-        torch.cuda.synchronize(device)
-        torch.cuda.reset_peak_memory_stats(device)
-        base = torch.cuda.memory_allocated(device)
-        fn()
-        return (torch.cuda.max_memory_allocated(device) - base) / 2**20
-    command = [sys.executable, __file__, "--memory-of", name, "--sizes", size, "--device", str(device)]
-    command += ["--threads", str(torch.get_num_threads())]
-    return float(subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip())
+def frames_at(height: int, width: int, count: int = 2) -> tuple[list[np.ndarray], str]:
+    """``count`` consecutive uint8 RGB frames at ``height`` x ``width``."""
+    if DATA.is_dir():
+        from framepred.io.images import list_images, read_image
+
+        files = list_images(DATA)[:count]
+        if len(files) == count:
+            frames = [cv2.resize(read_image(f), (width, height), interpolation=cv2.INTER_AREA) for f in files]
+            return frames, "Cityscapes aachen seq0003 (real)"
+    rng = np.random.default_rng(0)
+    return [rng.integers(0, 256, (height, width, 3), dtype=np.uint8) for _ in range(count)], "random"
 
 
-def _measure_here(size: str, name: str, device: torch.device) -> None:
-    fn = variants(*_parse(size), device)[name][0]
+def to_context(frames: list[np.ndarray], batch: int, device: torch.device) -> torch.Tensor:
+    stacked = torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2).float().div(255.0)
+    return stacked[None].expand(batch, -1, -1, -1, -1).contiguous().to(device)
+
+
+def grey_levels(output: torch.Tensor, reference: torch.Tensor) -> tuple[float, float, float]:
+    """Max and mean difference in 8-bit grey levels, and the PSNR of ``output`` against ``reference``."""
+    difference = (output.float().cpu() - reference.float().cpu()).abs()
+    mse = float(difference.square().mean())
+    psnr = float("inf") if mse == 0 else -10.0 * np.log10(mse)
+    return float(difference.max()) * 255.0, float(difference.mean()) * 255.0, psnr
+
+
+# ---- the variants ----------------------------------------------------------------------------------
+
+
+class Variant:
+    def __init__(
+        self, name: str, batch: int, blocks: str, run: Callable[[], torch.Tensor], reference: str
+    ) -> None:
+        self.name, self.batch, self.blocks, self.run, self.reference = name, batch, blocks, run, reference
+        self.times: list[float] = []
+
+
+def build_variants(
+    height: int, width: int, device: torch.device, batch: int, compile: bool
+) -> tuple[list[Variant], str]:
+    torch.manual_seed(0)
+    official = create_model("dmvfn", routing="all").eval().to(device)
+    state = official.state_dict()
+    frames, source = frames_at(height, width)
+    x = to_context(frames, 1, device).flatten(1, 2)  # 1 x 6 x H x W, the official input
+
+    def predictor(routing: str, **runtime) -> Predictor:
+        model = create_model("dmvfn", routing=routing)
+        model.load_state_dict(state)
+        return Predictor(model, "RGB", device, **runtime)
+
+    sample = predictor("sample")
+    with torch.no_grad():
+        sample_gates = sample.model._test_gates(x)[0].tolist()
+        threshold_gates = predictor("threshold").model._test_gates(x)[0].tolist()
+
+    def official_run(gates: list[bool] | None) -> Callable[[], torch.Tensor]:
+        def run() -> torch.Tensor:
+            with torch.no_grad():
+                return official_forward(official, x, gates)
+
+        return run
+
+    def framepred_run(p: Predictor, size: int) -> Callable[[], torch.Tensor]:
+        context = to_context(frames, size, device)
+        return lambda: p.predict_batch(context)[:1]
+
+    fp32, bf16 = predictor("all"), predictor("all", precision="bf16")
+    variants = [
+        Variant("official, all 9 blocks", 1, "9", official_run(None), "self"),
+        Variant("official, sample gates", 1, str(sum(sample_gates)), official_run(sample_gates), "self"),
+        Variant(
+            "official, threshold gates", 1, str(sum(threshold_gates)), official_run(threshold_gates), "self"
+        ),
+    ]
+    for size in dict.fromkeys([1, batch]):
+        variants.append(
+            Variant("framepred all, fp32", size, "9", framepred_run(fp32, size), "official, all 9 blocks")
+        )
+    for size in dict.fromkeys([1, batch]):
+        variants.append(
+            Variant("framepred all, bf16", size, "9", framepred_run(bf16, size), "official, all 9 blocks")
+        )
+    variants += [
+        Variant(
+            "framepred threshold, fp32",
+            1,
+            str(sum(threshold_gates)),
+            framepred_run(predictor("threshold"), 1),
+            "official, threshold gates",
+        ),
+        Variant(
+            "framepred sample, fp32",
+            1,
+            str(sum(sample_gates)),
+            framepred_run(sample, 1),
+            "official, sample gates",
+        ),
+    ]
+    if compile:
+        compiled = predictor("all", compile=True)
+        start = time.perf_counter()
+        framepred_run(compiled, 1)()
+        seconds = time.perf_counter() - start
+        print(f"torch.compile of the all-blocks network at {height}x{width}: {seconds:.0f} s")
+        variants.append(
+            Variant(
+                "framepred all, fp32, compiled", 1, "9", framepred_run(compiled, 1), "official, all 9 blocks"
+            )
+        )
+    return variants, source
+
+
+def bench_size(
+    height: int, width: int, device: torch.device, rounds: int, batch: int, compile: bool
+) -> list[tuple]:
+    variants, source = build_variants(height, width, device, batch, compile)
+    outputs = {id(v): v.run() for v in variants}  # also the warm-up
+    for _ in range(rounds):
+        for variant in variants:
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+            start = time.perf_counter()
+            variant.run()
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+            variant.times.append((time.perf_counter() - start) / variant.batch)
+    by_name = {v.name: v for v in variants}
+    reference_time = statistics.median(by_name["official, all 9 blocks"].times)
+    rows = []
+    for variant in variants:
+        seconds = statistics.median(variant.times)
+        if variant.reference == "self":
+            diff = "-"
+        else:
+            biggest, mean, _ = grey_levels(outputs[id(variant)], outputs[id(by_name[variant.reference])])
+            diff = f"{biggest:.2f} / {mean:.3f}"
+        rows.append(
+            (
+                f"{height}x{width}",
+                variant.name,
+                variant.batch,
+                variant.blocks,
+                seconds,
+                reference_time / seconds,
+                diff,
+            )
+        )
+    return rows, source
+
+
+def bf16_error(height: int, width: int, device: torch.device) -> tuple[float, float, float]:
+    torch.manual_seed(0)
+    model = create_model("dmvfn", routing="all")
+    frames, _ = frames_at(height, width)
+    context = to_context(frames, 1, device)
+    fp32 = Predictor(model, "RGB", device).predict_batch(context)
+    bf16 = Predictor(model, "RGB", device, precision="bf16").predict_batch(context)
+    return grey_levels(bf16, fp32)
+
+
+# ---- whole jobs on a folder --------------------------------------------------------------------------
+
+
+def official_script_loop(model: DMVFN, files: list[Path], out: Path, device: torch.device) -> None:
+    """Read two frames, predict, write, in turn: the official test script's loop (BGR, as it reads)."""
+    for first, second in zip(files, files[1:]):
+        frames = [cv2.imread(str(f)) for f in (first, second)]
+        x = torch.from_numpy(np.concatenate(frames, 2)).permute(2, 0, 1)[None].float().div(255.0).to(device)
+        with torch.no_grad():
+            prediction = official_forward(model, x)
+        image = (prediction[0] * 255.0).round().clamp(0, 255).byte().permute(1, 2, 0).cpu().numpy()
+        cv2.imwrite(str(out / second.name), image)
+
+
+def bench_pipeline(height: int, width: int, device: torch.device, count: int, batch: int) -> list[tuple]:
+    torch.manual_seed(0)
+    official = create_model("dmvfn", routing="all").eval().to(device)
+    model = create_model("dmvfn", routing="all")
+    model.load_state_dict(official.state_dict())
+    predictor = Predictor(model, "RGB", device)
+    frames, _ = frames_at(height, width, count)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "in"
+        folder.mkdir()
+        for index, frame in enumerate(frames):
+            cv2.imwrite(str(folder / f"{index:06d}.png"), frame[..., ::-1])
+        files = sorted(folder.iterdir())
+        jobs = {
+            "official script loop (batch 1)": lambda out: official_script_loop(official, files, out, device),
+        }
+        for size in dict.fromkeys([1, batch]):
+            jobs[f"framepred predict --input-dir, batch {size}"] = lambda out, size=size: predict_files(
+                predictor, [], out, input_dir=folder, batch_size=size
+            )
+        times = {}
+        for name, job in jobs.items():
+            out = Path(tmp) / f"out-{len(times)}"
+            out.mkdir()
+            start = time.perf_counter()
+            job(out)
+            times[name] = time.perf_counter() - start
+    reference = times["official script loop (batch 1)"]
+    predictions = count - 1
+    for name, seconds in times.items():
+        rows.append((name, predictions / seconds, reference / seconds))
+    return rows
+
+
+# ---- memory (optional) -------------------------------------------------------------------------------
+
+
+def peak_memory_mib(size: str, batch: int, device: torch.device) -> list[tuple[str, float]]:
+    """Extra resident memory of one batch-1 and one batch-N fp32 call, each in a fresh process (freed
+    memory stays in a process's heap and would hide the next peak)."""
+    results = []
+    for name, size_of_batch in (
+        ("official, all 9 blocks", 1),
+        (f"framepred all, fp32, batch {batch}", batch),
+    ):
+        command = [
+            sys.executable,
+            __file__,
+            "--memory-of",
+            name,
+            "--sizes",
+            size,
+            "--batch",
+            str(size_of_batch),
+        ]
+        command += ["--device", str(device), "--threads", str(torch.get_num_threads())]
+        output = subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
+        results.append((name, float(output)))
+    return results
+
+
+def _measure_here(size: str, name: str, batch: int, device: torch.device) -> None:
+    height, width = (int(v) for v in size.split("x"))
+    torch.manual_seed(0)
+    model = create_model("dmvfn", routing="all").eval().to(device)
+    frames, _ = frames_at(height, width)
+    context = to_context(frames, batch, device)
     with open("/proc/self/clear_refs", "w") as handle:
         handle.write("5")  # reset the peak resident set size (VmHWM) to the current one
     before = _status_kib("VmRSS")
-    fn()
+    if name.startswith("official"):
+        with torch.no_grad():
+            official_forward(model, context.flatten(1, 2))
+    else:
+        Predictor(model, "RGB", device).predict_batch(context)
     print(max(0, _status_kib("VmHWM") - before) / 1024)
 
 
@@ -92,81 +374,26 @@ def _status_kib(field: str) -> int:
     raise RuntimeError(f"/proc/self/status has no {field}")
 
 
-def _parse(size: str) -> tuple[int, int]:
-    height, width = (int(v) for v in size.lower().split("x"))
-    return height, width
+# ---- main ----------------------------------------------------------------------------------------------
 
 
-def variants(height: int, width: int, device: torch.device) -> dict[str, tuple[Callable[[], object], str]]:
-    torch.manual_seed(0)
-    plain = create_model("dmvfn", routing="all").eval().to(device)
-    x = torch.rand(1, 6, height, width, device=device)
-    context = torch.stack([x[:, :3], x[:, 3:]], 1)
-    state = plain.state_dict()
-
-    def predictor(routing: str) -> Predictor:
-        model = create_model("dmvfn", routing=routing)
-        model.load_state_dict(state)
-        return Predictor(model, "RGB", device)
-
-    fast = {routing: predictor(routing) for routing in ("all", "threshold", "sample")}
-    fast_model = fast["all"].model
-    x_cl = x.contiguous(memory_format=torch.channels_last)
-
-    def under(mode: Callable, fn: Callable) -> Callable:
-        def run() -> object:
-            with mode():
-                return fn()
-
-        return run
-
-    def blocks_run(routing: str) -> str:
-        with torch.no_grad():
-            return str(int(fast[routing].model._test_gates(x).sum()))
-
-    return {
-        "reference: NCHW, no_grad, router + 9 blocks": (
-            under(torch.no_grad, lambda: reference_predict(plain, x)),
-            "9",
-        ),
-        "all: NCHW, no_grad": (under(torch.no_grad, lambda: plain(x, training=False)[-1]), "9"),
-        "all: channels_last, no_grad": (
-            under(torch.no_grad, lambda: fast_model(x_cl, training=False)[-1]),
-            "9",
-        ),
-        "all: channels_last, inference_mode (Predictor)": (lambda: fast["all"].predict_batch(context), "9"),
-        "threshold (Predictor)": (lambda: fast["threshold"].predict_batch(context), blocks_run("threshold")),
-        "sample, seed 1234 (Predictor)": (
-            lambda: fast["sample"].predict_batch(context),
-            blocks_run("sample"),
-        ),
-    }
-
-
-def bench_size(size: str, device: torch.device, rounds: int) -> list[tuple[str, str, float, float]]:
-    runs = variants(*_parse(size), device)
-    times: dict[str, list[float]] = {name: [] for name in runs}
-    memory = {name: peak_memory_mib(size, name, device) for name in runs}
-    for fn, _ in runs.values():  # warm-up
-        fn()
-    for _ in range(rounds):
-        for name, (fn, _) in runs.items():
-            if device.type == "cuda":
-                torch.cuda.synchronize(device)
-            start = time.perf_counter()
-            fn()
-            if device.type == "cuda":
-                torch.cuda.synchronize(device)
-            times[name].append(time.perf_counter() - start)
-    return [
-        (name, blocks, statistics.median(times[name]), memory[name]) for name, (_, blocks) in runs.items()
-    ]
+def print_table(header: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths)) + " |")
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for row in rows:
+        print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |")
+    print()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="256x448,512x1024", help="comma-separated HxW list")
     parser.add_argument("--rounds", type=int, default=3, help="timed calls per variant (median reported)")
+    parser.add_argument("--batch", type=int, default=4, help="framepred's batch size beside batch 1")
+    parser.add_argument("--compile", action="store_true", help="also time torch.compile (slow to compile)")
+    parser.add_argument("--pipeline-frames", type=int, default=9, help="frames of the folder job (0: skip)")
+    parser.add_argument("--memory", action="store_true", help="also measure peak memory (fresh processes)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, default=0, help="CPU threads (default: torch's choice)")
     parser.add_argument("--memory-of", help=argparse.SUPPRESS)  # internal: one variant's peak memory
@@ -175,20 +402,52 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.memory_of:
-        _measure_here(args.sizes, args.memory_of, device)
+        _measure_here(args.sizes, args.memory_of, args.batch, device)
         return
-    print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads, batch 1, fp32\n")
-    header = f"| {'size':>9} | {'variant':<46} | blocks | {'s/frame':>7} | {'fps':>6} | vs ref | peak MiB |"
-    print(header)
-    print("|" + "|".join("-" * (len(part)) for part in header.split("|")[1:-1]) + "|")
-    for size in args.sizes.split(","):
-        rows = bench_size(size, device, args.rounds)
-        reference = rows[0][2]
-        for name, blocks, seconds, mib in rows:
-            print(
-                f"| {size:>9} | {name:<46} | {blocks:>6} | {seconds:7.3f} | {1 / seconds:6.2f} "
-                f"| {reference / seconds:5.2f}x | {mib:8.0f} |"
-            )
+    sizes = [tuple(int(v) for v in size.lower().split("x")) for size in args.sizes.split(",")]
+    threads = torch.get_num_threads()
+    print(f"device {device}, torch {torch.__version__}, {threads} threads, median of {args.rounds}\n")
+    rows, source = [], ""
+    for height, width in sizes:
+        size_rows, source = bench_size(height, width, device, args.rounds, args.batch, args.compile)
+        rows += size_rows
+    print(f"frames: {source}\n")
+    print_table(
+        [
+            "size",
+            "variant",
+            "batch",
+            "blocks",
+            "s/frame",
+            "frames/s",
+            "vs official all",
+            "max / mean grey vs official",
+        ],
+        [[s, n, str(b), k, f"{t:.3f}", f"{1 / t:.2f}", f"{r:.2f}x", d] for s, n, b, k, t, r, d in rows],
+    )
+    print("bf16 (autocast) against fp32, framepred all blocks:")
+    print_table(
+        ["size", "max grey", "mean grey", "PSNR of bf16 vs fp32 (dB)"],
+        [
+            [f"{h}x{w}", f"{a:.2f}", f"{b:.3f}", f"{c:.1f}"]
+            for (h, w) in sizes
+            for a, b, c in [bf16_error(h, w, device)]
+        ],
+    )
+    if args.pipeline_frames > 1:
+        height, width = sizes[-1]
+        count = args.pipeline_frames
+        print(f"whole job on a folder of {count} PNGs at {height}x{width} (decode, predict, encode, write):")
+        pipeline = bench_pipeline(height, width, device, args.pipeline_frames, args.batch)
+        print_table(
+            ["job", "predictions/s", "vs official loop"],
+            [[n, f"{f:.2f}", f"{r:.2f}x"] for n, f, r in pipeline],
+        )
+    if args.memory:
+        height, width = sizes[-1]
+        print(f"peak extra resident memory of one call at {height}x{width}:")
+        memory = peak_memory_mib(f"{height}x{width}", args.batch, device)
+        print_table(["call", "MiB"], [[n, f"{m:.0f}"] for n, m in memory])
 
 
 if __name__ == "__main__":

@@ -10,7 +10,19 @@ import sys
 import typer
 
 from framepred import __version__
-from framepred.cli import clip, convert, demo, evaluate, predict, prepare, rollout, scrape, train, weights
+from framepred.cli import (
+    clip,
+    convert,
+    demo,
+    evaluate,
+    export,
+    predict,
+    prepare,
+    rollout,
+    scrape,
+    train,
+    weights,
+)
 from framepred.cli.console import error_line, settings
 from framepred.cli.errors import EXIT_USAGE, guarded, report_error
 from framepred.errors import FramepredError
@@ -55,6 +67,7 @@ for name, module in [
     ("evaluate", evaluate),
     ("scrape", scrape),
     ("convert", convert),
+    ("export", export),
     ("demo", demo),
 ]:
     app.command(name, context_settings=getattr(module, "CONTEXT_SETTINGS", None))(guarded(module.command))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from framepred.cli.options import DEVICE
+from framepred.cli.options import COMPILE, CUDA_GRAPHS, DEVICE
 
 
 def command(
@@ -21,7 +21,11 @@ def command(
     protocol: str = typer.Option(None, "--protocol", help="dmvfn (frames 2,3 -> 4..8; default) or next."),
     steps: int = typer.Option(None, "--steps", help="Predicted steps per window (default: dmvfn 5, next 1)."),
     metrics: str = typer.Option(
-        "psnr,ssim,msssim,lpips", "--metrics", help="Comma-separated: psnr, ssim, msssim, lpips, sharpness."
+        None,
+        "--metrics",
+        help="Comma-separated metrics (psnr, ssim, msssim, lpips, sharpness); each must run. Default: "
+        "psnr,ssim,msssim,lpips, leaving out with a warning those that cannot (no LPIPS backbone file, "
+        "frames too small).",
     ),
     device: str = DEVICE,
     limit: int = typer.Option(None, "--limit", help="Score only the first N windows."),
@@ -35,6 +39,9 @@ def command(
     moving_mask: float = typer.Option(
         None, "--moving-mask", help="Score PSNR, SSIM, sharpness on moving pixels: change above this (0.05)."
     ),
+    precision: str = typer.Option(None, "--precision", help="Model precision: fp32 (default) or bf16."),
+    compile: bool = COMPILE,
+    cuda_graphs: bool = CUDA_GRAPHS,
     csv_path: Path = typer.Option(None, "--csv", help="Write the per-step table as CSV."),
     plot_path: Path = typer.Option(None, "--plot", help="Plot each metric against the horizon (PNG)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON object on stdout."),
@@ -48,7 +55,8 @@ def command(
         pred=pred, gt=gt, data=data, weights=weights, model=model, baselines=baseline or (),
         csv_path=csv_path, plot_path=plot_path, split=split, protocol=protocol, steps=steps,
         metrics=metrics, device=device, limit=limit, batch_size=batch_size, lpips_weights=lpips_weights,
-        bgr_lpips=bgr_lpips, seed=seed, moving_mask=moving_mask,
+        bgr_lpips=bgr_lpips, seed=seed, moving_mask=moving_mask, precision=precision, compile=compile,
+        cuda_graphs=cuda_graphs,
         progress=lambda items, total: progress(items, total=total, description="evaluating"),
     )  # fmt: skip
     for message in result["warnings"]:

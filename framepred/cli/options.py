@@ -21,3 +21,12 @@ SHARD = typer.Option(
     help="Do only task K of N (K/N, K from 0) of a job array, then merge. auto: from "
     "SLURM_ARRAY_TASK_ID/COUNT; auto/N: the index as given (SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX).",
 )
+PRECISION = typer.Option(
+    "fp32", "--precision", help="fp32 (default) or bf16 (autocast: CPUs with AVX-512 BF16/AMX, GPUs)."
+)
+COMPILE = typer.Option(
+    False, "--compile", help="torch.compile the network (the first batch of each frame size compiles)."
+)
+CUDA_GRAPHS = typer.Option(
+    False, "--cuda-graphs", help="GPU: capture one CUDA graph per frame size and replay it (routing all)."
+)

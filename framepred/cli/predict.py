@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from framepred.cli.options import DEVICE, MODEL, ROUTING, WEIGHTS
+from framepred.cli.options import COMPILE, CUDA_GRAPHS, DEVICE, MODEL, PRECISION, ROUTING, WEIGHTS
 
 
 def command(
@@ -21,6 +21,10 @@ def command(
     ),
     routing: str = ROUTING,
     device: str = DEVICE,
+    batch_size: int = typer.Option(1, "--batch-size", help="With --input-dir: windows run as one batch."),
+    precision: str = PRECISION,
+    compile: bool = COMPILE,
+    cuda_graphs: bool = CUDA_GRAPHS,
     as_json: bool = typer.Option(False, "--json", help="Print the written files as JSON on stdout."),
 ) -> None:
     """Predict the next frame from the model's context frames (DMVFN: two) with a checkpoint."""
@@ -28,9 +32,18 @@ def command(
     from framepred.inference.loading import make_predictor
     from framepred.inference.predict_files import predict_files
 
-    predictor = make_predictor(weights, model, routing, device, announce=info)
+    predictor = make_predictor(
+        weights,
+        model,
+        routing,
+        device,
+        announce=info,
+        precision=precision,
+        compile=compile,
+        cuda_graphs=cuda_graphs,
+    )
     records = predict_files(
-        predictor, images or [], output, input_dir,
+        predictor, images or [], output, input_dir, batch_size=batch_size,
         progress=lambda items, total: progress(items, total=total, description="predicting"),
     )  # fmt: skip
     if as_json:

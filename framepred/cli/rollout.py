@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from framepred.cli.options import DEVICE, MODEL, ROUTING, WEIGHTS
+from framepred.cli.options import COMPILE, CUDA_GRAPHS, DEVICE, MODEL, PRECISION, ROUTING, WEIGHTS
 
 
 def command(
@@ -31,6 +31,9 @@ def command(
     ),
     routing: str = ROUTING,
     device: str = DEVICE,
+    precision: str = PRECISION,
+    compile: bool = COMPILE,
+    cuda_graphs: bool = CUDA_GRAPHS,
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
 ) -> None:
     """Predict many future frames recursively from context frames, a frame folder or a video."""
@@ -38,7 +41,16 @@ def command(
     from framepred.inference.loading import make_predictor
     from framepred.inference.rollout import rollout_job
 
-    predictor = make_predictor(weights, model, routing, device, announce=info)
+    predictor = make_predictor(
+        weights,
+        model,
+        routing,
+        device,
+        announce=info,
+        precision=precision,
+        compile=compile,
+        cuda_graphs=cuda_graphs,
+    )
     result = rollout_job(
         predictor, context, steps, output,
         start=start, fps=fps, compare=compare, compare_output=compare_output,

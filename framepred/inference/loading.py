@@ -4,6 +4,7 @@ model by name, or neither (the default weights)."""
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from framepred.errors import UsageError
 from framepred.inference.predictor import Predictor
@@ -16,21 +17,23 @@ def make_predictor(
     routing: str | None = None,
     device: str = "auto",
     announce: Announce | None = None,
+    **runtime: Any,
 ) -> Predictor:
     """``weights`` (a checkpoint file, a weights name such as ``dmvfn-city``, or a URL) or ``model``
     (e.g. ``copy-last``), not both. With neither, ``dmvfn-city`` when it is cached or can be downloaded,
-    else the model bundled with framepred; ``announce`` gets the one line saying which."""
+    else the model bundled with framepred; ``announce`` gets the one line saying which. ``runtime``:
+    ``precision``, ``compile``, ``cuda_graphs`` (see framepred.inference.runtime)."""
     if weights is not None and model is not None:
         raise UsageError(
             "give either --weights CHECKPOINT or --model NAME (e.g. --model copy-last), not both"
         )
     if model is not None:
         config = {} if routing is None else {"routing": routing}
-        return Predictor.from_name(model, device=device, **config)
+        return Predictor.from_name(model, device=device, runtime=runtime, **config)
     if weights is None:
         path, note = default_weights(announce)
         if announce is not None:
             announce(note)
     else:
         path = resolve_weights(weights, announce)
-    return Predictor.from_checkpoint(path, device=device, routing=routing)
+    return Predictor.from_checkpoint(path, device=device, routing=routing, **runtime)

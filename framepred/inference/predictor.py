@@ -4,6 +4,10 @@ Users give and get uint8 H x W x 3 RGB arrays of any size. The Predictor convert
 tensors, swaps to BGR when the weights expect it (official DMVFN releases), pads by edge replication
 to the model's size multiple and crops back, runs in ``torch.inference_mode`` with channels_last
 tensors, and rounds back to uint8. This is the only place that thinks about colour order.
+
+How the network runs is chosen once (see :mod:`framepred.inference.runtime`): ``precision`` fp32 or
+bf16 (autocast, on CPU and GPU), ``compile`` (torch.compile) and ``cuda_graphs`` (one captured graph
+per input size, replayed: for fixed-size streams on a GPU).
 """
 
 from __future__ import annotations
@@ -19,14 +23,21 @@ from torch import nn
 
 from framepred.engine.device import resolve_device
 from framepred.errors import DataError, UsageError
+from framepred.inference.runtime import Runtime
 from framepred.models.checkpoint import COLOUR_ORDERS, load_model
-from framepred.models.interface import predict_frames, roll_forward
+from framepred.models.interface import roll_forward
 from framepred.models.registry import create_model
 
 
 class Predictor:
     def __init__(
-        self, model: nn.Module, colour_order: str = "RGB", device: str | torch.device = "cpu"
+        self,
+        model: nn.Module,
+        colour_order: str = "RGB",
+        device: str | torch.device = "cpu",
+        precision: str = "fp32",
+        compile: bool = False,
+        cuda_graphs: bool = False,
     ) -> None:
         if colour_order not in COLOUR_ORDERS:
             raise UsageError(f"colour order must be RGB or BGR, got {colour_order!r}")
@@ -35,20 +46,32 @@ class Predictor:
         self.model = model.eval().to(self.device)
         # Convolutions on CPU (oneDNN) and GPU (cuDNN) are faster on NHWC tensors.
         self.model.to(memory_format=torch.channels_last)
+        self.runtime = Runtime(self.model, self.device, precision, compile, cuda_graphs)
 
     @classmethod
     def from_checkpoint(
-        cls, path: str | os.PathLike, device: str | torch.device = "auto", routing: str | None = None
+        cls,
+        path: str | os.PathLike,
+        device: str | torch.device = "auto",
+        routing: str | None = None,
+        **runtime: Any,
     ) -> Predictor:
-        """Load a framepred or official checkpoint; ``routing`` overrides DMVFN's routing mode."""
+        """Load a framepred or official checkpoint; ``routing`` overrides DMVFN's routing mode;
+        ``runtime`` takes ``precision``, ``compile`` and ``cuda_graphs``."""
         overrides = {} if routing is None else {"routing": routing}
         loaded = load_model(path, device="cpu", **overrides)
-        return cls(loaded.model, loaded.colour_order, device)
+        return cls(loaded.model, loaded.colour_order, device, **runtime)
 
     @classmethod
-    def from_name(cls, name: str, device: str | torch.device = "auto", **config: Any) -> Predictor:
+    def from_name(
+        cls, name: str, device: str | torch.device = "auto", runtime: dict | None = None, **config: Any
+    ) -> Predictor:
         """A model built from the registry with its default (untrained) weights, e.g. ``copy-last``."""
-        return cls(create_model(name, **config), "RGB", device)
+        return cls(create_model(name, **config), "RGB", device, **(runtime or {}))
+
+    @property
+    def precision(self) -> str:
+        return self.runtime.precision
 
     @property
     def context_frames(self) -> int:
@@ -89,7 +112,7 @@ class Predictor:
             frames_4d = F.pad(frames_4d, (0, pad_right, 0, pad_bottom), mode="replicate")
         frames_4d = frames_4d.contiguous(memory_format=torch.channels_last)
         padded = frames_4d.view(batch, frames, 3, height + pad_bottom, width + pad_right)
-        prediction = predict_frames(self.model, padded)[..., :height, :width]
+        prediction = self.runtime(padded)[..., :height, :width]
         if self.colour_order == "BGR":
             prediction = prediction.flip(2)
         return prediction.clamp(0.0, 1.0)
@@ -103,6 +126,20 @@ class Predictor:
         with torch.inference_mode():
             return to_uint8(self._predict_float(context)[0, 0])
 
+    def predict_many(self, windows: Sequence[Sequence[np.ndarray]]) -> list[np.ndarray]:
+        """The next frame after each window (as in :meth:`predict`), run as one batch; all frames
+        of all windows must have one size."""
+        if not windows:
+            return []
+        contexts = [self._context(frames, on_device=False) for frames in windows]
+        shapes = {tuple(context.shape) for context in contexts}
+        if len(shapes) != 1:
+            raise DataError("the windows of one batch differ in frame size; batch frames of one size")
+        batch = torch.cat(contexts).to(self.device)
+        with torch.inference_mode():
+            predictions = to_uint8_batch(self._predict_float(batch)[:, 0])
+        return list(predictions)
+
     def rollout(self, frames: Sequence[np.ndarray], steps: int) -> Iterator[np.ndarray]:
         """Yield ``steps`` future frames one at a time; each prediction becomes the newest context
         frame, kept in float (never rounded to uint8) between steps."""
@@ -113,7 +150,9 @@ class Predictor:
             for prediction in roll_forward(self._predict_float, context, steps):
                 yield to_uint8(prediction[0])
 
-    def _context(self, frames: Sequence[np.ndarray] | Iterable[np.ndarray]) -> torch.Tensor:
+    def _context(
+        self, frames: Sequence[np.ndarray] | Iterable[np.ndarray], on_device: bool = True
+    ) -> torch.Tensor:
         frames = list(frames)
         if len(frames) < self.context_frames:
             raise DataError(f"need at least {self.context_frames} context frames, got {len(frames)}")
@@ -132,10 +171,19 @@ class Predictor:
                     f"expected uint8 H x W x 3 RGB frames, got {getattr(frame, 'dtype', type(frame))} "
                     f"of shape {np.shape(frame)}"
                 )
-        stacked = torch.from_numpy(np.stack(frames)).to(self.device)  # T x H x W x 3
+        stacked = torch.from_numpy(np.stack(frames))  # T x H x W x 3
+        if on_device:
+            stacked = stacked.to(self.device)
         return (stacked.permute(0, 3, 1, 2).float() / 255.0)[None]
 
 
 def to_uint8(frame: torch.Tensor) -> np.ndarray:
     """``3 x H x W`` float in [0, 1] -> uint8 H x W x 3 (rounded to nearest)."""
-    return frame.mul(255.0).round().clamp(0, 255).to(torch.uint8).permute(1, 2, 0).cpu().numpy()
+    return to_uint8_batch(frame[None])[0]
+
+
+def to_uint8_batch(frames: torch.Tensor) -> np.ndarray:
+    """``B x 3 x H x W`` float in [0, 1] -> uint8 ``B x H x W x 3``, rounded on the frames' device
+    so only bytes cross to the host."""
+    rounded = frames.float().mul(255.0).round_().clamp_(0, 255).to(torch.uint8)
+    return rounded.permute(0, 2, 3, 1).contiguous().cpu().numpy()

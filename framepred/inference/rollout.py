@@ -3,7 +3,9 @@
 Context comes from image files, a frame folder or a video; ``start`` is the index (in the folder or
 video) of the first frame to predict, so the context is the frames just before it (default: the
 end, i.e. predict past the last frame). Frames are written as they are predicted, so memory stays
-flat however many steps are asked for, and nothing half-written is left on failure.
+flat however many steps are asked for, and nothing half-written is left on failure. Each step needs
+the previous prediction, so steps cannot be batched; encoding and writing run behind in a thread
+(and the real frames of ``--compare`` are decoded ahead), overlapping the next step's compute.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from types import TracebackType
 import numpy as np
 
 from framepred.errors import DataError, UsageError
+from framepred.inference.pipeline import WriteBehind, read_ahead
 from framepred.inference.predictor import Predictor
 from framepred.io.atomic import temporary_sibling
 from framepred.io.images import list_images, read_image, write_image
@@ -158,16 +161,21 @@ def rollout_job(
     if compare is not None:
         # The same folder/video as the context: its future starts right after the context.
         same = context.source is not None and compare.resolve() == context.source.resolve()
-        truth = source_frames(compare, skip=context.start if same else 0)
+        truth = read_ahead(source_frames(compare, skip=context.start if same else 0), depth=2)
         compare_output = compare_output or default_compare_path(output)
     predictions = predictor.rollout(context.frames, steps)
     with ExitStack() as stack:
         writer = stack.enter_context(open_output(output, fps))
         side_by_side = stack.enter_context(VideoWriter(compare_output, fps)) if truth is not None else None
+        if truth is not None:
+            stack.callback(truth.close)  # stops reading ahead when the rollout ends first
+        # Entered last, so its pending writes finish before the writers above are closed.
+        behind = stack.enter_context(WriteBehind(depth=2))
         for frame in progress(predictions, steps) if progress else predictions:
-            writer.write(frame)
+            behind.submit(writer.write, frame)
             if side_by_side is not None:
-                side_by_side.write(_compare_panel(context.frames[-1], frame, next(truth, None), compare))
+                panel = _compare_panel(context.frames[-1], frame, next(truth, None), compare)
+                behind.submit(side_by_side.write, panel)
     return {
         "steps": steps,
         "output": str(output),

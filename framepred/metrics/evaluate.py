@@ -1,7 +1,9 @@
 """Evaluation: score a model (and baselines) on a frame tree per horizon, or compare two image folders.
 
 :func:`evaluate_tree` runs a Predictor recursively over the protocol's windows (see
-:mod:`framepred.metrics.protocols`), in batches, on any device; :func:`evaluate_folders` compares
+:mod:`framepred.metrics.protocols`), in batches, on any device, with the metrics batched on the same
+device; frames are decoded ahead in a thread, and each ground-truth batch is prepared once for the
+model and all baselines (LPIPS runs it through AlexNet once). :func:`evaluate_folders` compares
 same-named frames of a prediction folder and a ground-truth folder. Both return one JSON-ready dict:
 ``per_step``, ``cumulative``, ``mean``, ``count``, ``settings`` and ``warnings`` (plus ``baselines``
 with the same summaries per baseline).
@@ -12,6 +14,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -39,14 +42,16 @@ def _to_tensor(frames: np.ndarray, device: torch.device) -> torch.Tensor:
     return tensor.movedim(-1, -3).float().div_(255.0)
 
 
-def _load_predictor(weights: str | os.PathLike | None, model: str | None, device: torch.device) -> Any:
+def _load_predictor(
+    weights: str | os.PathLike | None, model: str | None, device: torch.device, **runtime: Any
+) -> Any:
     from framepred.inference import Predictor
 
     if (weights is None) == (model is None):
         raise UsageError("give exactly one of --weights CKPT or --model NAME (e.g. --model copy-last)")
     if weights is not None:
-        return Predictor.from_checkpoint(weights, device=device)
-    return Predictor.from_name(model, device=device)
+        return Predictor.from_checkpoint(weights, device=device, **runtime)
+    return Predictor.from_name(model, device=device, runtime=runtime)
 
 
 def _model_label(weights: str | os.PathLike | None, model: str | None) -> str:
@@ -70,24 +75,31 @@ def evaluate_tree(
     bgr_lpips: bool = False,
     seed: int = 0,
     moving_mask: float | None = None,
+    precision: str = "fp32",
+    compile: bool = False,
+    cuda_graphs: bool = False,
     progress: Progress = _no_progress,
 ) -> dict[str, Any]:
     """Score ``weights`` (a checkpoint) or ``model`` (a registry name) on a frame tree, per step.
-
+    ``precision``, ``compile`` and ``cuda_graphs`` choose how the model runs (baselines run in fp32).
     ``moving_mask``: score PSNR, SSIM and sharpness on moving pixels only (a threshold, see
     ``metrics.sharpness``), each target against the true frame before it."""
     from framepred.engine.device import resolve_device
+    from framepred.inference.pipeline import read_ahead
+    from framepred.inference.runtime import check_runtime
 
     if batch_size < 1:
         raise UsageError(f"--batch-size must be at least 1, got {batch_size}")
     torch_device = resolve_device(device)
+    check_runtime(torch_device, precision, compile, cuda_graphs)
     torch.manual_seed(seed)  # DMVFN's routing is stochastic at test time
     tree = FrameTree(data)
     sequences = tree.sequences(split)
     if not sequences:
         raise DataError(f"{tree.root}: split {split!r} holds no frames; check --data and --split")
 
-    main_predictor = _load_predictor(weights, model, torch_device)
+    runtime = {"precision": precision, "compile": compile, "cuda_graphs": cuda_graphs}
+    main_predictor = _load_predictor(weights, model, torch_device, **runtime)
     runs = {_model_label(weights, model): main_predictor}
     for name in baselines:
         if name not in runs:
@@ -118,17 +130,24 @@ def evaluate_tree(
         return stack_same_size(paths, cache)
 
     total = math.ceil(len(windows) / batch_size)
-    for group, frames in progress(batches_of_equal_size(windows, batch_size, load), total):
-        tensor = _to_tensor(frames, torch_device)  # B x (T + S) x 3 x H x W
-        context, targets = tensor[:, :context_frames], tensor[:, context_frames:]
-        for name, predictor in runs.items():
-            run_context = context[:, context_frames - predictor.context_frames :]
-            predictions = predictor.rollout_batch(run_context, step_count)
+    with closing(read_ahead(batches_of_equal_size(windows, batch_size, load), depth=2)) as batches:
+        for group, frames in progress(batches, total):
+            tensor = _to_tensor(frames, torch_device)  # B x (T + S) x 3 x H x W
+            context, targets = tensor[:, :context_frames], tensor[:, context_frames:]
+            predictions = {
+                name: predictor.rollout_batch(
+                    context[:, context_frames - predictor.context_frames :], step_count
+                )
+                for name, predictor in runs.items()
+            }
             for step in range(step_count):
+                target = suite.target(targets[:, step])  # shared by the model and every baseline
                 previous = context[:, -1] if step == 0 else targets[:, step - 1]  # for a moving mask
-                values = suite.compute(predictions[:, step], targets[:, step], previous)
-                accumulators[name].add(step + 1, values)
-            accumulators[name].windows += len(group)
+                for name in runs:
+                    values = suite.compute(predictions[name][:, step], target, previous)
+                    accumulators[name].add(step + 1, values)
+            for name in runs:
+                accumulators[name].windows += len(group)
 
     main_name = next(iter(runs))
     main = runs[main_name]
@@ -142,6 +161,7 @@ def evaluate_tree(
         "device": str(torch_device),
         "batch_size": batch_size,
         "seed": seed,
+        "precision": precision,
         **description,
         "predictions": "float, clipped to [0, 1], not re-quantised to 8 bits",
         "cumulative": "running mean of the per-step values over steps 1..k (DMVFN's t+k)",
@@ -205,11 +225,14 @@ def evaluate_folders(
     def load(pair: tuple[Path, Path]) -> np.ndarray:
         return stack_same_size(list(pair), cache)
 
+    from framepred.inference.pipeline import read_ahead
+
     total = math.ceil(len(pairs) / batch_size)
-    for group, frames in progress(batches_of_equal_size(pairs, batch_size, load), total):
-        tensor = _to_tensor(frames, torch_device)  # B x 2 x 3 x H x W: prediction, ground truth
-        accumulator.add(1, suite.compute(tensor[:, 0], tensor[:, 1]))
-        accumulator.windows += len(group)
+    with closing(read_ahead(batches_of_equal_size(pairs, batch_size, load), depth=2)) as batches:
+        for group, frames in progress(batches, total):
+            tensor = _to_tensor(frames, torch_device)  # B x 2 x 3 x H x W: prediction, ground truth
+            accumulator.add(1, suite.compute(tensor[:, 0], tensor[:, 1]))
+            accumulator.windows += len(group)
 
     settings = {
         "mode": "folders",
@@ -249,14 +272,14 @@ def run_evaluation(
     if pred is not None:
         tree_only = {"data": data, "weights": weights, "model": model, "baseline": baselines or None}
         given = [f"--{k}" for k, v in tree_only.items() if v is not None]
-        given += [
-            f"--{k.replace('_', '-')}"
-            for k in ("split", "protocol", "steps", "limit", "seed", "moving_mask")
-            if options.get(k) is not None
-        ]
+        tree_only_options = ("split", "protocol", "steps", "limit", "seed", "precision", "moving_mask")
+        given += [f"--{k.replace('_', '-')}" for k in tree_only_options if options.get(k) is not None]
+        given += [f"--{k.replace('_', '-')}" for k in ("compile", "cuda_graphs") if options.get(k)]
         if given:
             raise UsageError(f"{', '.join(given)} cannot be combined with --pred/--gt (folder mode)")
-        folder_options = {k: v for k, v in options.items() if v is not None}
+        folder_options = {
+            k: v for k, v in options.items() if v is not None and k not in ("compile", "cuda_graphs")
+        }
         result = evaluate_folders(pred, gt, **folder_options)
     else:
         if data is None:

@@ -5,7 +5,9 @@ For ``B x 3 x H x W`` frames in [0, 1]: map to [-1, 1]; shift/scale per channel 
 re-expressed for [-1, 1]); take AlexNet's five ReLU outputs; scale every feature vector to unit length
 (``f / (|f| + 1e-10)``); square the difference between the two frames; weight the channels with the
 learned non-negative heads; average over space; sum the five layers. Pred and gt go through the
-backbone as one batch.
+backbone as one batch; :meth:`LPIPS.features` and :meth:`LPIPS.distance` split the two halves, so
+that one ground truth compared with several predictions (a model and its baselines) goes through
+AlexNet once.
 
 Inputs are RGB, as the metric was trained. DMVFN's published tables fed BGR frames; ``bgr=True``
 flips the channels first to reproduce them.
@@ -87,24 +89,36 @@ class LPIPS(nn.Module):
     def forward(self, pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
         """LPIPS of each frame pair (float64, shape ``B``); frames in [0, 1], short side >= 31 px."""
         pred, gt = check_pair(pred, gt)
-        height, width = pred.shape[-2:]
+        batch = pred.shape[0]
+        both = self.features(torch.cat([pred, gt]))
+        return self.distance([f[:batch] for f in both], [f[batch:] for f in both])
+
+    def features(self, frames: torch.Tensor) -> list[torch.Tensor]:
+        """The five unit-length AlexNet feature maps of ``B x 3 x H x W`` frames in [0, 1]."""
+        height, width = frames.shape[-2:]
         if min(height, width) < ALEXNET_MIN_SIDE:
             raise DataError(
                 f"LPIPS needs frames whose short side is at least {ALEXNET_MIN_SIDE} px, "
                 f"got {height}x{width}; leave LPIPS out for frames this small"
             )
-        batch = pred.shape[0]
-        x = torch.cat([pred, gt]).to(self.shift.dtype)
+        x = frames.to(self.shift.dtype)
         if self.bgr:
             x = x.flip(1)
         # [0, 1] -> [-1, 1] -> lpips' ScalingLayer, ((2x - 1) - shift) / scale, in one pass.
         x = torch.addcmul((-1.0 - self.shift) / self.scale, x, 2.0 / self.scale)
         # NHWC spares oneDNN its layout reorders between layers and speeds up max-pooling.
         x = x.contiguous(memory_format=torch.channels_last)
-        total = torch.zeros(batch, dtype=torch.float64, device=x.device)
-        for index, feature in enumerate(self.net.taps(x)):
-            unit = feature / torch.linalg.vector_norm(feature, dim=1, keepdim=True).add_(NORM_EPS)
-            diff = (unit[:batch] - unit[batch:]).square_()
+        return [
+            feature / torch.linalg.vector_norm(feature, dim=1, keepdim=True).add_(NORM_EPS)
+            for feature in self.net.taps(x)
+        ]
+
+    def distance(self, pred_features: list[torch.Tensor], gt_features: list[torch.Tensor]) -> torch.Tensor:
+        """LPIPS (float64, shape ``B``) from the :meth:`features` of predictions and ground truths."""
+        batch = pred_features[0].shape[0]
+        total = torch.zeros(batch, dtype=torch.float64, device=pred_features[0].device)
+        for index, (pred, gt) in enumerate(zip(pred_features, gt_features, strict=True)):
+            diff = (pred - gt).square_()
             # The 1x1 "lin" convolution, then the spatial mean (accumulated in float64).
             weight = getattr(self, f"lin{index}").to(diff.dtype)
             weighted = torch.einsum("bchw,c->bhw", diff, weight)

@@ -25,9 +25,11 @@ def psnr(
     ``max_db`` (including the infinite value of an exact match) are capped to it.
     """
     pred, gt = check_pair(pred, gt)
-    # The difference of two float32 values in [0, 1] is (nearly) exact; the squares are summed in
-    # float64 so that long sums over large frames do not lose the small errors of good predictions.
-    mse = torch.sub(pred, gt).square_().flatten(1).mean(dim=1, dtype=torch.float64)
+    # The difference of two float32 values in [0, 1] is (nearly) exact; each row of squares is summed
+    # in float32 (a short sum) and the rows in float64, so long sums over large frames do not lose
+    # the small errors of good predictions, without a float64 copy of the frames.
+    squares = torch.sub(pred, gt).square_()
+    mse = squares.sum(dim=3).sum(dim=(1, 2), dtype=torch.float64) / squares[0].numel()
     peak = 20.0 * math.log10(data_range)
     # log10(0) = -inf -> +inf dB, which the cap turns into max_db.
     db = peak - 10.0 * torch.log10(mse)

@@ -10,8 +10,8 @@
   scale still needs an 11-px window, hence a short side of at least 161 px.
 
 SSIM and the first MS-SSIM scale are the same computation, so :func:`ssim_and_ms_ssim` does it once.
-Filtering runs in the input dtype (float32 is what the reference uses); the spatial means are taken in
-float64.
+Filtering runs in the input dtype (float32 is what the reference uses); the spatial means add up each
+row in the input dtype and the rows in float64 (see :func:`spatial_mean`).
 """
 
 from __future__ import annotations
@@ -72,9 +72,15 @@ def _ssim_cs(x: torch.Tensor, y: torch.Tensor, data_range: float) -> tuple[torch
     # cs = (2 cov_xy + C2) / (var_x + var_y + C2); ssim = (2 mu_x mu_y + C1) / (mu_x^2 + mu_y^2 + C1) * cs
     cs_map = (e_xy - mu_xy).mul_(2.0).add_(c2).div_((e_sq - mu_sq).add_(c2))
     ssim_map = mu_xy.mul_(2.0).add_(c1).div_(mu_sq.add_(c1)).mul_(cs_map)
-    ssim_per_channel = ssim_map.flatten(2).mean(dim=-1, dtype=torch.float64)
-    cs_per_channel = cs_map.flatten(2).mean(dim=-1, dtype=torch.float64)
-    return ssim_per_channel, cs_per_channel
+    return spatial_mean(ssim_map), spatial_mean(cs_map)
+
+
+def spatial_mean(maps: torch.Tensor) -> torch.Tensor:
+    """Mean over height and width of ``B x C x H x W`` maps, float64 ``B x C``: each row is summed in
+    the maps' dtype (a short sum, exact to rounding), the rows in float64. Reducing in place keeps
+    the maps' memory layout, where flattening channels_last maps would copy them first."""
+    rows = maps.sum(dim=3)
+    return rows.sum(dim=2, dtype=torch.float64) / (maps.shape[2] * maps.shape[3])
 
 
 def _check_side(x: torch.Tensor, minimum: int, metric: str) -> None:

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 
-from framepred.errors import UsageError, WeightsMissingError
+from framepred.errors import DataError, UsageError, WeightsMissingError
 from framepred.metrics.alexnet import ALEXNET_MIN_SIDE
 from framepred.metrics.checks import check_pair
 from framepred.metrics.lpips import LPIPS
@@ -68,13 +69,23 @@ def parse_metric_names(names: str | Iterable[str] | None) -> tuple[str, ...]:
     return tuple(n for n in METRIC_NAMES if n in wanted)
 
 
+@dataclass
+class Target:
+    """A ground-truth batch on the suite's device, with what the metrics can reuse across predictions."""
+
+    frames: torch.Tensor
+    lpips_features: list[torch.Tensor] | None = None
+
+
 class MetricSuite:
     """Computes the requested metrics on ``B x 3 x H x W`` batches in [0, 1] (predictions are clipped).
 
-    ``lpips_weights`` replaces the AlexNet backbone file (else ``$FRAMEPRED_LPIPS_WEIGHTS`` or the torch
-    hub cache); ``bgr_lpips`` feeds LPIPS BGR frames like DMVFN's evaluation. ``notes`` collects one
-    message per metric that was left out, for the caller to show. ``moving_mask``: a threshold in
-    [0, 1] units; PSNR, SSIM and sharpness then score moving pixels only (other metrics are left out)
+    ``names`` (e.g. ``"psnr,lpips"``) are required: one that cannot run raises an error naming the fix.
+    ``None`` means all four, each left out with a note when it cannot run. ``lpips_weights`` replaces
+    the AlexNet backbone file (else ``$FRAMEPRED_LPIPS_WEIGHTS`` or the torch hub cache); ``bgr_lpips``
+    feeds LPIPS BGR frames like DMVFN's evaluation. ``notes`` collects one message per metric that was
+    left out, for the caller to show. ``moving_mask``: a threshold in [0, 1] units; PSNR, SSIM and sharpness
+    then score moving pixels only (MS-SSIM and LPIPS cannot: an error when asked for, else left out)
     and ``compute`` needs the true frame before each target.
     """
 
@@ -88,6 +99,7 @@ class MetricSuite:
         moving_mask: float | None = None,
     ) -> None:
         self.names = parse_metric_names(names)
+        self.required = names is not None
         self.device = torch.device(device)
         self.bgr_lpips = bgr_lpips
         self.notes: dict[str, str] = {}
@@ -98,6 +110,11 @@ class MetricSuite:
             if not 0.0 <= moving_mask < 1.0:
                 raise UsageError(f"--moving-mask is a threshold in [0, 1), got {moving_mask}")
             for name in self.names:
+                if name not in MASKED_METRICS and self.required:
+                    raise UsageError(
+                        f"{_LABEL[name]} cannot score moving pixels only (PSNR, SSIM and sharpness can); "
+                        f"leave {name} out of --metrics or drop --moving-mask"
+                    )
                 if name not in MASKED_METRICS:
                     self.notes[name] = (
                         f"{_LABEL[name]} left out: the moving-area mask applies to PSNR, SSIM and sharpness"
@@ -106,6 +123,8 @@ class MetricSuite:
             try:
                 model = lpips_model if lpips_model is not None else LPIPS.load(lpips_weights, bgr=bgr_lpips)
             except WeightsMissingError as exc:
+                if self.required:
+                    raise WeightsMissingError(f"{exc}; or leave lpips out of --metrics") from None
                 self.notes["lpips"] = f"LPIPS left out: {exc}"
             else:
                 model.bgr = bgr_lpips
@@ -118,22 +137,37 @@ class MetricSuite:
             return True
         minimum = _MIN_SIDE.get(name)
         if minimum is not None and min(height, width) < minimum:
-            self.notes.setdefault(
-                name,
-                f"{_LABEL[name]} left out for {height}x{width} frames: it needs a short side of at least "
-                f"{minimum} px",
-            )
+            reason = f"it needs a short side of at least {minimum} px"
+            if self.required:
+                raise DataError(
+                    f"{_LABEL[name]} cannot score {height}x{width} frames: {reason}; "
+                    f"leave {name} out of --metrics"
+                )
+            self.notes.setdefault(name, f"{_LABEL[name]} left out for {height}x{width} frames: {reason}")
             return True
         return False
 
+    def target(self, gt: torch.Tensor) -> Target:
+        """``gt`` (``B x 3 x H x W``) on the suite's device, with its LPIPS features computed once."""
+        if gt.dim() == 3:
+            gt = gt.unsqueeze(0)
+        with torch.inference_mode():
+            frames = gt.to(self.device).float()
+            features = None
+            height, width = frames.shape[-2:]
+            if "lpips" in self.names and not self._left_out("lpips", height, width):
+                features = self.lpips.features(frames)
+        return Target(frames, features)
+
     def compute(
-        self, pred: torch.Tensor, gt: torch.Tensor, previous: torch.Tensor | None = None
+        self, pred: torch.Tensor, gt: torch.Tensor | Target, previous: torch.Tensor | None = None
     ) -> dict[str, torch.Tensor]:
         """Per-frame values ``{name: float64 tensor of shape B}`` for every metric that could run.
-
-        ``previous``: the true frames before ``gt``, needed by the moving-area mask only; frames with
-        too few moving pixels are then not scored, so a tensor may hold fewer than B values."""
-        pred, gt = check_pair(pred, gt)
+        ``gt`` is a tensor or a :meth:`target` (reused for several predictions). ``previous``: the true
+        frames before ``gt``, needed by the moving-area mask only; frames with too few moving pixels
+        are then not scored, so a tensor may hold fewer than B values."""
+        target = gt if isinstance(gt, Target) else None
+        pred, gt = check_pair(pred, target.frames if target is not None else gt)
         height, width = pred.shape[-2:]
         active = [n for n in self.names if not self._left_out(n, height, width)]
         results: dict[str, torch.Tensor] = {}
@@ -154,7 +188,9 @@ class MetricSuite:
                     results["ssim"] = ssim_value
                 if ms_value is not None:
                     results["msssim"] = ms_value
-            if "lpips" in active:
+            if "lpips" in active and target is not None and target.lpips_features is not None:
+                results["lpips"] = self.lpips.distance(self.lpips.features(pred), target.lpips_features)
+            elif "lpips" in active:
                 results["lpips"] = self.lpips(pred, gt)
             if "sharpness" in active:
                 results["sharpness"] = sharpness_difference(pred, gt)

@@ -16,8 +16,10 @@ Two entry points:
 Routing modes (``DMVFNConfig.routing``): ``sample`` draws the official Bernoulli gates from a
 generator seeded with ``seed`` on every call (same input, same output); ``threshold`` runs a block
 when its probability is at least 0.5; ``all`` runs every block ("DMVFN without routing") and skips
-the router. At test time each sample has its own gates and a block runs only on the samples that
-selected it, so switched-off blocks cost nothing.
+the router, or, with ``blocks``, a fixed subset of them (a fixed gate mask). At test time each
+sample has its own gates and a block runs only on the samples that selected it, so switched-off
+blocks cost nothing. With fixed gates ``predict`` has no data-dependent branch, so it can be traced
+and exported (ONNX, TorchScript) and compiled without graph breaks.
 """
 
 from __future__ import annotations
@@ -43,11 +45,14 @@ class DMVFNConfig:
     seed: int = 1234  # seed of the Bernoulli gates drawn at test time in "sample" mode
     scales: tuple[int, ...] = OFFICIAL_SCALES  # resize factor of each block's coarse branch
     features: tuple[int, ...] = OFFICIAL_FEATURES  # channels (num_feature) of each block
+    blocks: tuple[int, ...] | None = None  # with routing "all": run only these blocks (a fixed gate mask)
 
     def __post_init__(self) -> None:
         # JSON (checkpoint metadata) turns tuples into lists; keep the config hashable and uniform.
         object.__setattr__(self, "scales", tuple(int(s) for s in self.scales))
         object.__setattr__(self, "features", tuple(int(c) for c in self.features))
+        if self.blocks is not None:
+            object.__setattr__(self, "blocks", tuple(sorted({int(b) for b in self.blocks})))
         if self.routing not in ROUTING_MODES:
             raise UsageError(
                 f"unknown DMVFN routing {self.routing!r}: choose one of {', '.join(ROUTING_MODES)}"
@@ -58,6 +63,16 @@ class DMVFNConfig:
             )
         if any(c % 4 for c in self.features):
             raise UsageError(f"DMVFN block features must be multiples of 4, got {list(self.features)}")
+        if self.blocks is not None:
+            if self.routing != "all":
+                raise UsageError(
+                    f"a fixed DMVFN block mask replaces the router: use routing 'all' with it, "
+                    f"not {self.routing!r}"
+                )
+            if any(not 0 <= b < len(self.features) for b in self.blocks):
+                raise UsageError(
+                    f"DMVFN blocks are numbered 0 to {len(self.features) - 1}, got {list(self.blocks)}"
+                )
 
 
 def conv(in_channels: int, out_channels: int, stride: int = 1) -> nn.Sequential:
@@ -87,9 +102,23 @@ def _sampling_grid(
 
 def backward_warp(image: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
     """Sample ``image`` at ``p + flow(p)``; flow (same size as the image) is in pixels, channel 0 = x."""
-    grid, divisor = _sampling_grid(flow.device, flow.dtype, flow.shape[2], flow.shape[3])
-    grid = grid + flow.permute(0, 2, 3, 1) / divisor
+    if torch.jit.is_tracing() or torch.compiler.is_compiling() or torch.compiler.is_exporting():
+        grid = _traceable_grid(flow)  # sizes may be symbolic here, and a cached grid would be a constant
+    else:
+        grid, divisor = _sampling_grid(flow.device, flow.dtype, flow.shape[2], flow.shape[3])
+        grid = grid + flow.permute(0, 2, 3, 1) / divisor
     return F.grid_sample(image, grid, mode="bilinear", padding_mode="border", align_corners=True)
+
+
+def _traceable_grid(flow: torch.Tensor) -> torch.Tensor:
+    """The sampling grid of ``backward_warp`` built from the flow's own size, for export and compile
+    (``arange``, not ``linspace``: export keeps sizes symbolic only through the former)."""
+    height, width = flow.shape[2], flow.shape[3]
+    xs = torch.arange(width, device=flow.device, dtype=flow.dtype).mul(2.0 / (width - 1)).sub(1.0)
+    ys = torch.arange(height, device=flow.device, dtype=flow.dtype).mul(2.0 / (height - 1)).sub(1.0)
+    grid_x = xs.view(1, 1, -1) + flow[:, 0] * (2.0 / (width - 1))
+    grid_y = ys.view(1, -1, 1) + flow[:, 1] * (2.0 / (height - 1))
+    return torch.stack([grid_x, grid_y], -1)
 
 
 def fuse(img0: torch.Tensor, img1: torch.Tensor, flow: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -177,6 +206,22 @@ class DMVFN(nn.Module):
     def blocks(self) -> list[MVFB]:
         return [getattr(self, f"block{index}") for index in range(self.num_blocks)]
 
+    def export_problem(self) -> str | None:
+        """Why this configuration cannot be one exported graph (see framepred.inference.export)."""
+        if self.fixed_blocks() is None:
+            return (
+                f"routing {self.config.routing!r} decides per frame which blocks run, which one graph "
+                "cannot express; export with --routing all or a fixed mask such as --blocks 0,3,6"
+            )
+        return None
+
+    def fixed_blocks(self) -> tuple[int, ...] | None:
+        """The blocks every input runs when the gates do not depend on the input (routing ``all``,
+        optionally restricted by ``blocks``), else None."""
+        if self.config.routing != "all":
+            return None
+        return tuple(range(self.num_blocks)) if self.config.blocks is None else self.config.blocks
+
     # ---- routing --------------------------------------------------------------------------------
 
     def routing_probabilities(self, x: torch.Tensor) -> torch.Tensor:
@@ -189,7 +234,7 @@ class DMVFN(nn.Module):
     def _test_gates(self, x: torch.Tensor) -> torch.Tensor:
         """Boolean ``B x num_blocks`` gates on the CPU (the block loop branches on them)."""
         if self.config.routing == "all":
-            return torch.ones(x.shape[0], self.num_blocks, dtype=torch.bool)
+            return self._fixed_gates(x.shape[0], torch.device("cpu"), torch.bool)
         p = self.routing_probabilities(x).float().cpu()
         if self.config.routing == "threshold":
             return p >= 0.5
@@ -200,11 +245,16 @@ class DMVFN(nn.Module):
     def _training_gates(self, x: torch.Tensor) -> torch.Tensor:
         """Float ``B x num_blocks`` gates; the router learns through a straight-through estimator."""
         if self.config.routing == "all":
-            return torch.ones(x.shape[0], self.num_blocks, device=x.device, dtype=x.dtype)
+            return self._fixed_gates(x.shape[0], x.device, x.dtype)
         p = self.routing_probabilities(x)
         if self.config.routing == "threshold":
             return p + ((p >= 0.5).to(p.dtype) - p).detach()
         return _StraightThroughBernoulli.apply(p)
+
+    def _fixed_gates(self, batch: int, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+        gates = torch.zeros(batch, self.num_blocks, device=device, dtype=dtype)
+        gates[:, list(self.fixed_blocks())] = 1
+        return gates
 
     # ---- forward ----------------------------------------------------------------------------------
 
@@ -229,6 +279,9 @@ class DMVFN(nn.Module):
             )
         img0 = context[:, 0]
         x = torch.cat([img0, context[:, 1]], 1)
+        fixed = self.fixed_blocks()
+        if fixed is not None:
+            return self._fixed_path(x, list(self.config.scales), fixed)
         outputs, fired = self._test_path(x, list(self.config.scales), self._test_gates(x), keep_all=False)
         if not outputs:
             return img0.clone()
@@ -260,6 +313,18 @@ class DMVFN(nn.Module):
         outputs.append(blend(warped0, warped1, mask))
         return outputs
 
+    @torch.no_grad()
+    def _fixed_path(self, x: torch.Tensor, scales: list[int], blocks: tuple[int, ...]) -> torch.Tensor:
+        """The test path when every sample runs the same blocks: the same steps as ``_test_path``
+        without a branch on tensor values, so it traces, exports and compiles as one graph."""
+        if not blocks:
+            return x[:, 0:3].clone()  # the official fallback when no block runs: frame t-1
+        state, images = _initial_state(x)
+        modules = self.blocks()
+        for index in blocks:
+            _refine(modules[index], scales[index], state, images)
+        return blend(state[:, 6:9], state[:, 9:12], state[:, 12:13])
+
     @torch.no_grad()  # hard gates at test time: nothing here is differentiable (as in the official code)
     def _test_path(
         self, x: torch.Tensor, scales: list[int], gates: torch.Tensor, keep_all: bool = True
@@ -267,23 +332,8 @@ class DMVFN(nn.Module):
         """Run each block only on the samples whose gate is on. Returns the fused frame after every
         block that ran on at least one sample (only the final one unless ``keep_all``), and which
         samples ran any block at all."""
-        # The running state lives in one 17-channel tensor laid out as every block reads it:
-        # img0, img1 (0-5), warped img0, warped img1 (6-11), mask logit (12), flow (13-16). Blocks
-        # update it in place, so nothing is concatenated per block. It keeps the input's memory
-        # format: with channels_last the convolutions are several times faster on CPU, as long as
-        # nothing converts back and forth.
+        state, images = _initial_state(x)
         memory_format = torch.channels_last if _is_channels_last(x) else torch.contiguous_format
-        batch, _, height, width = x.shape
-        state = torch.empty(
-            (batch, 17, height, width), dtype=x.dtype, device=x.device, memory_format=memory_format
-        )
-        state[:, 0:6] = x[:, 0:6]
-        state[:, 6:12] = x[:, 0:6]  # nothing warped yet
-        state[:, 12:17] = 0.0
-        images = (
-            x[:, 0:3].contiguous(memory_format=memory_format),
-            x[:, 3:6].contiguous(memory_format=memory_format),
-        )
         outputs = []
         for index, block in enumerate(self.blocks()):
             active = gates[:, index]
@@ -301,6 +351,28 @@ class DMVFN(nn.Module):
         if not keep_all and bool(gates.any()):
             outputs.append(blend(state[:, 6:9], state[:, 9:12], state[:, 12:13]))
         return outputs, gates.any(1)
+
+
+def _initial_state(x: torch.Tensor) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+    """The running state of the test path and the two frames it warps, in the input's memory format."""
+    # The running state lives in one 17-channel tensor laid out as every block reads it:
+    # img0, img1 (0-5), warped img0, warped img1 (6-11), mask logit (12), flow (13-16). Blocks
+    # update it in place, so nothing is concatenated per block. It keeps the input's memory
+    # format: with channels_last the convolutions are several times faster on CPU, as long as
+    # nothing converts back and forth.
+    memory_format = torch.channels_last if _is_channels_last(x) else torch.contiguous_format
+    batch, _, height, width = x.shape
+    state = torch.empty(
+        (batch, 17, height, width), dtype=x.dtype, device=x.device, memory_format=memory_format
+    )
+    state[:, 0:6] = x[:, 0:6]
+    state[:, 6:12] = x[:, 0:6]  # nothing warped yet
+    state[:, 12:17] = 0.0
+    images = (
+        x[:, 0:3].contiguous(memory_format=memory_format),
+        x[:, 3:6].contiguous(memory_format=memory_format),
+    )
+    return state, images
 
 
 def _is_channels_last(x: torch.Tensor) -> bool:

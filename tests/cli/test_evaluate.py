@@ -117,15 +117,36 @@ def test_missing_prediction_exits_2_naming_the_frame(folders) -> None:
     assert result.exit_code == 2 and "000001.png" in result.stderr and "Traceback" not in result.output
 
 
-def test_offline_lpips_warns_and_still_scores_the_rest(folders, tmp_path, monkeypatch) -> None:
-    pred, gt = folders
+@pytest.fixture
+def offline(tmp_path, monkeypatch):
+    """No LPIPS backbone in the hub cache, no override, and no network (an unreachable download URL)."""
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
     monkeypatch.delenv("FRAMEPRED_LPIPS_WEIGHTS", raising=False)
     monkeypatch.setattr("framepred.metrics.weights.ALEXNET_URL", (tmp_path / "offline.pth").as_uri())
-    result = run(
-        ["--pred", str(pred), "--gt", str(gt), "--metrics", "psnr,lpips", "--device", "cpu", "--json"]
-    )
+    return tmp_path / "torch" / "hub" / "checkpoints"
+
+
+def test_lpips_asked_for_without_its_backbone_is_an_error(folders, offline) -> None:
+    pred, gt = folders
+    result = run(["--pred", str(pred), "--gt", str(gt), "--metrics", "psnr,lpips", "--device", "cpu"])
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:") and "Traceback" not in result.output
+    assert "alexnet-owt-7be5be79.pth" in lines[0] and str(offline) in lines[0]
+    assert "--lpips-weights" in lines[0]
+
+
+def test_default_metrics_without_the_backbone_warn_and_score_the_rest(folders, offline) -> None:
+    pred, gt = folders
+    result = run(["--pred", str(pred), "--gt", str(gt), "--device", "cpu", "--json"])
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
     assert out["mean"]["lpips"] is None and out["mean"]["psnr"] > 20
     assert "warning" in result.stderr and "alexnet-owt-7be5be79.pth" in result.stderr
+
+
+def test_metric_asked_for_on_frames_too_small_is_an_error(folders) -> None:
+    pred, gt = folders  # 40 x 40: MS-SSIM needs 161 px
+    result = run(["--pred", str(pred), "--gt", str(gt), "--metrics", "psnr,msssim", "--device", "cpu"])
+    assert result.exit_code == 2, result.output
+    assert "MS-SSIM" in result.stderr and "40x40" in result.stderr and "leave msssim out" in result.stderr

@@ -2,7 +2,7 @@ import pytest
 import torch
 from pytorch_msssim import ms_ssim as reference_ms_ssim
 
-from framepred.errors import DataError, UsageError
+from framepred.errors import DataError, UsageError, WeightsMissingError
 from framepred.metrics import LPIPS, MetricSuite, compute_metrics, parse_metric_names, psnr, ssim
 from framepred.metrics.alexnet import AlexNet
 from framepred.metrics.weights import ENV_VAR
@@ -77,13 +77,44 @@ def test_tiny_frames_keep_psnr_only(custom_backbone) -> None:
     assert set(suite.notes) == {"ssim", "msssim", "lpips"}
 
 
-def test_offline_lpips_is_left_out_and_others_still_run(offline) -> None:
+def test_offline_lpips_is_left_out_of_the_default_set_and_others_still_run(offline) -> None:
     pred, gt = noisy_pair((1, 3, 40, 40))
-    suite = MetricSuite("psnr,ssim,lpips")
+    suite = MetricSuite()
     values = suite.compute(pred, gt)
-    assert set(values) == {"psnr", "ssim"}
+    assert set(values) == {"psnr", "ssim"}  # MS-SSIM left out too: 40 px
     assert "alexnet-owt-7be5be79.pth" in suite.notes["lpips"]
     assert suite.settings()["lpips"]["backbone"] == "unavailable"
+
+
+def test_offline_lpips_asked_for_by_name_is_an_error(offline) -> None:
+    with pytest.raises(WeightsMissingError, match="alexnet-owt-7be5be79.pth.*leave lpips out"):
+        MetricSuite("psnr,ssim,lpips")
+
+
+def test_metric_asked_for_by_name_on_small_frames_is_an_error(custom_backbone) -> None:
+    pred, gt = noisy_pair((1, 3, 64, 96))
+    with pytest.raises(DataError, match="MS-SSIM cannot score 64x96 frames.*leave msssim out"):
+        MetricSuite("psnr,msssim").compute(pred, gt)
+
+
+def test_target_shares_the_ground_truth_features_and_gives_the_same_values(custom_backbone) -> None:
+    pred, gt = noisy_pair((2, 3, 165, 170), noise=0.1)
+    other, _ = noisy_pair((2, 3, 165, 170), noise=0.2, seed=1)
+    suite = MetricSuite(lpips_weights=custom_backbone)
+    frames_through_alexnet = []
+    hook = suite.lpips.net.features[0].register_forward_pre_hook(
+        lambda module, args: frames_through_alexnet.append(args[0].shape[0])
+    )
+    target = suite.target(gt)
+    shared = [suite.compute(p, target) for p in (pred, other)]
+    hook.remove()
+    assert frames_through_alexnet == [2, 2, 2]  # the ground truth once, then each prediction alone
+    plain = [suite.compute(p, gt) for p in (pred, other)]
+    for with_target, without in zip(shared, plain):
+        assert list(with_target) == list(without)
+        for name in without:
+            assert torch.allclose(with_target[name], without[name], atol=1e-6, rtol=0), name
+    assert target.lpips_features is not None and len(target.lpips_features) == 5
 
 
 def test_bgr_recorded_in_settings(custom_backbone) -> None:

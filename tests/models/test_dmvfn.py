@@ -230,3 +230,27 @@ def test_warp_grid_cached_in_inference_mode_serves_training_too() -> None:
         -1
     ].mean().backward()  # would fail on an inference-mode tensor saved for backward
     assert model.block0.lastconv.weight.grad is not None
+
+
+@pytest.mark.parametrize("blocks", [None, (0, 4, 8), ()])
+def test_fixed_gates_path_equals_the_gated_test_path(blocks) -> None:
+    torch.manual_seed(3)
+    model = create_model("dmvfn", routing="all", blocks=blocks).eval()
+    x = frames(batch=2)
+    gates = model._test_gates(x)
+    expected_blocks = list(range(9)) if blocks is None else list(blocks)
+    assert gates[0].nonzero().flatten().tolist() == expected_blocks
+    with torch.no_grad():
+        gated, _ = model._test_path(x, SCALES, gates)
+        fixed = model.predict(torch.stack([x[:, :3], x[:, 3:]], 1))
+    torch.testing.assert_close(fixed, gated[-1] if gated else x[:, :3], rtol=0, atol=1e-6)
+    assert model.export_problem() is None
+    assert create_model("dmvfn", routing="threshold").export_problem() is not None
+
+
+def test_block_mask_needs_routing_all_and_valid_numbers() -> None:
+    with pytest.raises(UsageError, match="routing 'all'"):
+        DMVFNConfig(blocks=(1, 2))
+    with pytest.raises(UsageError, match="numbered 0 to 8"):
+        DMVFNConfig(routing="all", blocks=(9,))
+    assert DMVFNConfig(routing="all", blocks=[8, 0, 0]).blocks == (0, 8)
