@@ -24,8 +24,8 @@ DEMO_TASK = {
     "d_lr": 1e-4,
     "val_crop": None,
 }
-STEPS = 1200
-MINUTES = 3.0
+STEPS = 1600
+MINUTES = 6.0
 BATCH = 8
 SIZE, SEQUENCES, FRAMES, CLIPS = 64, 32, 12, 6000
 METRICS = ("psnr", "ssim", "sharpness")
