@@ -8,7 +8,7 @@ import typer
 
 
 def command(
-    model: str = typer.Option("dmvfn", "--model", "-m", help="Which family's demo (dmvfn, msgan)."),
+    model: str = typer.Option("dmvfn", "--model", "-m", help="Which family's demo (dmvfn, msgan, fusion)."),
     out: Path = typer.Option(Path("runs/demo"), "--out", "-o", help="Folder for data, run, GIF and scores."),
     steps: int = typer.Option(
         None, "--steps", help="Training steps (default: the demo's, a few CPU minutes)."
@@ -33,10 +33,13 @@ def command(
     metrics = list(next(iter(result.rows.values())))
     table.add_column("model")
     for metric in metrics:
-        decibels = metric in ("psnr", "sharpness")
-        table.add_column(f"{metric.upper()}{' (dB)' if decibels else ''}", justify="right")
+        name, _, step = metric.partition(" ")  # e.g. "psnr t+1"
+        decibels = name in ("psnr", "sharpness")
+        table.add_column(f"{name.upper()}{' (dB)' if decibels else ''} {step}".strip(), justify="right")
     for label, values in result.rows.items():
-        cells = [f"{values[m]:.2f}" if m in ("psnr", "sharpness") else f"{values[m]:.4f}" for m in metrics]
+        cells = (
+            f"{values[m]:.2f}" if m.startswith(("psnr", "sharpness")) else f"{values[m]:.4f}" for m in metrics
+        )
         table.add_row(label, *cells)
     console.print(table)
     info("; ".join(f"{what}: {path}" for what, path in result.files.items()))

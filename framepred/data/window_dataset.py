@@ -27,6 +27,9 @@ from framepred.errors import DataError
 class Window:
     sequence: Sequence
     start: int
+    # The frames this sequence was derived from (a derived tree, see data/derived.py): a clip then
+    # holds its own frames followed by the same frames of the source, augmented together.
+    source: Sequence | None = None
 
 
 def find_windows(
@@ -49,7 +52,8 @@ def find_windows(
 
 
 class WindowDataset(Dataset):
-    """``dataset[(epoch, index)]`` -> ``N x 3 x S x S`` uint8 tensor (RGB unless channel-swapped).
+    """``dataset[(epoch, index)]`` -> ``N x 3 x S x S`` uint8 tensor (RGB unless channel-swapped), or
+    ``2N x ...`` for windows with a source (the window's frames, then the source's).
 
     ``size`` (width, height) resizes every frame before augmentation."""
 
@@ -71,10 +75,20 @@ class WindowDataset(Dataset):
         return len(self.windows)
 
     def read(self, index: int) -> np.ndarray:
-        """The window's frames as stored (resized when asked), ``N x H x W x 3`` uint8."""
+        """The window's frames as stored (resized when asked), ``N x H x W x 3`` uint8 (``2N`` with a
+        source)."""
         window = self.windows[index]
         last = len(window.sequence) - 1
-        frames = [window.sequence.read(min(window.start + k, last)) for k in range(self.clip_frames)]
+        indices = [min(window.start + k, last) for k in range(self.clip_frames)]
+        frames = [window.sequence.read(i) for i in indices]
+        if window.source is not None:
+            frames += [window.source.read(i) for i in indices]
+            (height, width), (source_height, source_width) = frames[0].shape[:2], frames[-1].shape[:2]
+            if (height, width) != (source_height, source_width):
+                raise DataError(
+                    f"{window.sequence.path}: its frames are {width}x{height} but those of its source "
+                    f"{window.source.path} are {source_width}x{source_height}"
+                )
         return np.stack([resize_frame(frame, self.size) for frame in frames])
 
     def __getitem__(self, key: tuple[int, int]) -> torch.Tensor:

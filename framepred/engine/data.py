@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from torch.utils.data import Dataset
 
+from framepred.data.derived import with_source_frames
 from framepred.data.shard_dataset import AugmentedShards, ShardDataset, is_shard_folder
 from framepred.data.tree import FrameTree, Sequence
 from framepred.data.window_dataset import WindowDataset, find_windows
@@ -73,6 +74,7 @@ def _from_shards(path: Path, spec: DataSpec, task: Task, config: TrainConfig) ->
 
 
 def _from_tree(tree: FrameTree, spec: DataSpec, task: Task, config: TrainConfig) -> TrainingData:
+    task.check_data(tree.root, tree.manifest)
     splits = tree.splits()
     if not splits:
         raise DataError(
@@ -113,6 +115,8 @@ def _from_tree(tree: FrameTree, spec: DataSpec, task: Task, config: TrainConfig)
         source = f"{count} of the training sequences, held out (--val-fraction {config.val_fraction:g})"
         best = True
     windows = find_windows(train, spec.clip_frames, spec.stride, spec.pad)
+    if spec.with_source_frames:
+        windows = with_source_frames(windows)
     clip_size = _clip_size(train, spec)
     dataset = WindowDataset(windows, spec.clip_frames, spec.augment, config.seed, spec.size)
     description = (

@@ -1,4 +1,4 @@
-"""Turn a ``--device`` string (auto, cpu, cuda, cuda:N) into a ``torch.device``."""
+"""Turn a ``--device`` string (auto, cpu, cuda, cuda:N) into a ``torch.device``; channels-last weights."""
 
 from __future__ import annotations
 
@@ -30,3 +30,14 @@ def resolve_device(name: str | torch.device = "auto") -> torch.device:
             f"device {name!r} is not there: this machine has {torch.cuda.device_count()} GPU(s), from cuda:0"
         )
     return torch.device("cuda", index)
+
+
+def channels_last_(module: torch.nn.Module) -> torch.nn.Module:
+    """Lay out every 2D-convolution weight channels_last and every 3D one channels_last_3d, in place.
+
+    ``module.to(memory_format=...)`` takes one format for all and fails on a module that has both."""
+    formats = {4: torch.channels_last, 5: torch.channels_last_3d}
+    for tensor in module.parameters():
+        if tensor.dim() in formats:
+            tensor.data = tensor.data.contiguous(memory_format=formats[tensor.dim()])
+    return module

@@ -15,6 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from framepred.engine.device import channels_last_
 from framepred.engine.distributed import DistInfo
 from framepred.errors import CheckpointError, UsageError
 from framepred.tasks.base import Nets, Task
@@ -23,11 +24,6 @@ from framepred.tasks.base import Nets, Task
 def ema_decay(decay: float, step: int) -> float:
     """The EMA decay after ``step`` rounds: ``decay``, ramped up from 0.1 so early weights fade fast."""
     return min(decay, (1.0 + step) / (10.0 + step))
-
-
-def _memory_format(module: nn.Module) -> torch.memory_format:
-    has_3d = any(p.dim() == 5 for p in module.parameters())
-    return torch.channels_last_3d if has_3d else torch.channels_last
 
 
 class NetworkSet:
@@ -55,7 +51,7 @@ class NetworkSet:
         for net in self.bare.values():
             net.to(device)
             if channels_last:
-                net.to(memory_format=_memory_format(net))
+                channels_last_(net)
         self.optimizers: dict[str, torch.optim.Optimizer] = dict(task.configure_optimizers(Nets(self.bare)))
         unknown = sorted(set(self.optimizers) - set(self.bare))
         if unknown:

@@ -13,6 +13,7 @@ per input size, replayed: for fixed-size streams on a GPU).
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -21,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from framepred.engine.device import resolve_device
+from framepred.engine.device import channels_last_, resolve_device
 from framepred.errors import DataError, UsageError
 from framepred.inference.runtime import Runtime
 from framepred.models.checkpoint import COLOUR_ORDERS, load_model
@@ -45,7 +46,7 @@ class Predictor:
         self.colour_order = colour_order
         self.model = model.eval().to(self.device)
         # Convolutions on CPU (oneDNN) and GPU (cuDNN) are faster on NHWC tensors.
-        self.model.to(memory_format=torch.channels_last)
+        channels_last_(self.model)
         self.runtime = Runtime(self.model, self.device, precision, compile, cuda_graphs)
 
     @classmethod
@@ -98,6 +99,16 @@ class Predictor:
 
     def _predict_float(self, context: torch.Tensor) -> torch.Tensor:
         """``B x K x 3 x H x W``: the frames one call of the model predicts (K = frames_per_call)."""
+        padded, height, width = self._padded(context)
+        return self._unpadded(self.runtime(padded), height, width)
+
+    def _streams_float(self, context: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The model's internal streams behind one call (``model.streams``), cropped like its frames."""
+        padded, height, width = self._padded(context)
+        return {name: self._unpadded(s, height, width) for name, s in self.model.streams(padded).items()}
+
+    def _padded(self, context: torch.Tensor) -> tuple[torch.Tensor, int, int]:
+        """The context checked, in the weights' colour order and padded to the size multiple."""
         if context.dim() != 5 or context.shape[2] != 3:
             raise DataError(f"expected context frames B x T x 3 x H x W, got shape {tuple(context.shape)}")
         batch, frames, _, height, width = context.shape
@@ -111,11 +122,13 @@ class Predictor:
         if pad_bottom or pad_right:
             frames_4d = F.pad(frames_4d, (0, pad_right, 0, pad_bottom), mode="replicate")
         frames_4d = frames_4d.contiguous(memory_format=torch.channels_last)
-        padded = frames_4d.view(batch, frames, 3, height + pad_bottom, width + pad_right)
-        prediction = self.runtime(padded)[..., :height, :width]
+        return frames_4d.view(batch, frames, 3, height + pad_bottom, width + pad_right), height, width
+
+    def _unpadded(self, images: torch.Tensor, height: int, width: int) -> torch.Tensor:
+        images = images[..., :height, :width]
         if self.colour_order == "BGR":
-            prediction = prediction.flip(2)
-        return prediction.clamp(0.0, 1.0)
+            images = images.flip(2)
+        return images.clamp(0.0, 1.0)
 
     # ---- uint8 RGB images ----------------------------------------------------------------------------
 
@@ -149,6 +162,33 @@ class Predictor:
         with torch.inference_mode():
             for prediction in roll_forward(self._predict_float, context, steps):
                 yield to_uint8(prediction[0])
+
+    @property
+    def has_streams(self) -> bool:
+        """Whether the model shows internal streams (``streams(context) -> {name: B x K x 3 x H x W}``)."""
+        return callable(getattr(self.model, "streams", None))
+
+    def rollout_streams(
+        self, frames: Sequence[np.ndarray], steps: int
+    ) -> Iterator[tuple[np.ndarray, dict[str, np.ndarray]]]:
+        """As :meth:`rollout`, each frame with the model's streams behind it (name -> uint8 image), from
+        the same context as the frames (a second pass per call; empty for models without streams)."""
+        if steps < 1:
+            raise UsageError(f"steps must be at least 1, got {steps}")
+        context = self._context(frames)
+        waiting: deque[dict[str, torch.Tensor]] = deque()
+
+        def call(window: torch.Tensor) -> torch.Tensor:
+            predicted = self._predict_float(window)
+            streams = self._streams_float(window) if self.has_streams else {}
+            for k in range(predicted.shape[1]):
+                waiting.append({name: images[:, k] for name, images in streams.items()})
+            return predicted
+
+        with torch.inference_mode():
+            for prediction in roll_forward(call, context, steps):
+                streams = waiting.popleft()
+                yield to_uint8(prediction[0]), {name: to_uint8(image[0]) for name, image in streams.items()}
 
     def _context(
         self, frames: Sequence[np.ndarray] | Iterable[np.ndarray], on_device: bool = True

@@ -54,6 +54,18 @@ def _load_predictor(
     return Predictor.from_name(model, device=device, runtime=runtime)
 
 
+def _baseline_predictor(name: str, main: Any, device: torch.device) -> Any:
+    """A baseline the model makes of its own weights (``model.baselines()``, e.g. fusion's
+    no-motion), or else a registered one (copy-last, linear)."""
+    from framepred.inference import Predictor
+
+    own = getattr(main.model, "baselines", None)
+    models = own() if callable(own) else {}
+    if name in models:
+        return Predictor(models[name], main.colour_order, device)
+    return _load_predictor(None, name, device)
+
+
 def _model_label(weights: str | os.PathLike | None, model: str | None) -> str:
     return model if model is not None else Path(weights).name
 
@@ -103,7 +115,7 @@ def evaluate_tree(
     runs = {_model_label(weights, model): main_predictor}
     for name in baselines:
         if name not in runs:
-            runs[name] = _load_predictor(None, name, torch_device)
+            runs[name] = _baseline_predictor(name, main_predictor, torch_device)
     context_frames = next(iter(runs.values())).context_frames
     for name, predictor in runs.items():
         if predictor.context_frames > context_frames:

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from framepred.cli.app import app
 from framepred.io.images import read_image, write_image
 from framepred.models import create_model
+from tests.helpers import one_line_error
 
 runner = CliRunner()
 
@@ -35,15 +36,6 @@ def official(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("weights") / "dmvfn_city.pkl"
     torch.save({"module." + k: v for k, v in create_model("dmvfn").state_dict().items()}, path)
     return path
-
-
-def one_line_error(result, *fragments: str) -> None:
-    assert result.exit_code == 2, result.output
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error:"), result.stderr
-    assert "Traceback" not in result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
 
 
 def test_predict_a_pair_with_an_official_checkpoint(tmp_path, official) -> None:

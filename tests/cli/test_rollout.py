@@ -15,6 +15,7 @@ from framepred.inference import Predictor
 from framepred.inference.rollout import rollout_job
 from framepred.io.images import list_images, read_image, write_image
 from framepred.io.video import VideoReader, write_video
+from tests.helpers import one_line_error
 
 runner = CliRunner()
 
@@ -28,14 +29,6 @@ def ramp_frames(folder: Path, count: int, height: int = 16, width: int = 24) -> 
         write_image(path, np.full((height, width, 3), 10 * (index + 1), np.uint8))
         paths.append(path)
     return paths
-
-
-def one_line_error(result, *fragments: str) -> None:
-    assert result.exit_code == 2, result.output
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error:"), result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
 
 
 def test_rollout_from_images_into_a_folder(tmp_path) -> None:

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from framepred.cli.app import app
 from framepred.io.images import read_image, write_image
 from framepred.models import create_model
+from tests.helpers import one_line_error
 from tests.io.weights_server import weights_server
 
 runner = CliRunner()
@@ -39,14 +40,6 @@ def frames(tmp_path):
         write_image(path, rng.integers(0, 256, (40, 56, 3), dtype=np.uint8))
         paths.append(path)
     return paths
-
-
-def one_line_error(result, *fragments: str) -> None:
-    assert result.exit_code == 2, result.output
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error:"), result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
 
 
 def test_list_shows_every_name_with_its_state(private_framepred_home) -> None:
