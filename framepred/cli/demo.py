@@ -6,9 +6,11 @@ from pathlib import Path
 
 import typer
 
+DECIBELS = ("psnr", "sharpness")  # metrics shown in dB with two decimals
+
 
 def command(
-    model: str = typer.Option("dmvfn", "--model", "-m", help="Which family's demo (dmvfn, fusion)."),
+    model: str = typer.Option("dmvfn", "--model", "-m", help="Which family's demo (dmvfn, msgan, fusion)."),
     out: Path = typer.Option(Path("runs/demo"), "--out", "-o", help="Folder for data, run, GIF and scores."),
     steps: int = typer.Option(
         None, "--steps", help="Training steps (default: the demo's, a few CPU minutes)."
@@ -34,12 +36,12 @@ def command(
         columns = list(next(iter(rows.values())))
         table.add_column("model")
         for column in columns:
-            header = {"psnr": "PSNR (dB)", "ssim": "SSIM"}.get(column, column)
-            table.add_column(header, justify="right")
+            name, _, step = column.partition(" ")  # e.g. "psnr" or "psnr t+1"
+            unit = " (dB)" if name in DECIBELS else ""
+            table.add_column(f"{name.upper()}{unit} {step}".strip(), justify="right")
         for label, values in rows.items():
-            table.add_row(
-                label, *(f"{values[c]:.4f}" if c == "ssim" else f"{values[c]:.2f}" for c in columns)
-            )
+            decimals = [2 if c.split(" ")[0] in DECIBELS else 4 for c in columns]
+            table.add_row(label, *(f"{values[c]:.{d}f}" for c, d in zip(columns, decimals)))
         console.print(table)
     info("; ".join(f"{what}: {path}" for what, path in result.files.items()))
     if not result.beats_baselines:

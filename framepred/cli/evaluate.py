@@ -1,4 +1,4 @@
-"""`framepred evaluate`: PSNR, SSIM, MS-SSIM and LPIPS per horizon, on a frame tree or two folders."""
+"""`framepred evaluate`: PSNR, SSIM, MS-SSIM, LPIPS and sharpness per horizon, on a tree or two folders."""
 
 from __future__ import annotations
 
@@ -25,8 +25,9 @@ def command(
     metrics: str = typer.Option(
         None,
         "--metrics",
-        help="Comma-separated metrics; each must run. Default: psnr,ssim,msssim,lpips, leaving out "
-        "with a warning those that cannot (no LPIPS backbone file, frames too small).",
+        help="Comma-separated metrics (psnr, ssim, msssim, lpips, sharpness); each must run. Default: "
+        "psnr,ssim,msssim,lpips, leaving out with a warning those that cannot (no LPIPS backbone file, "
+        "frames too small).",
     ),
     device: str = DEVICE,
     limit: int = typer.Option(None, "--limit", help="Score only the first N windows."),
@@ -45,6 +46,9 @@ def command(
     save_truth: Path = typer.Option(
         None, "--save-truth", help="Write the frames they are scored against, same layout."
     ),
+    moving_mask: float = typer.Option(
+        None, "--moving-mask", help="Score PSNR, SSIM, sharpness on moving pixels: change above this (0.05)."
+    ),
     precision: str = typer.Option(None, "--precision", help="Model precision: fp32 (default) or bf16."),
     compile: bool = COMPILE,
     cuda_graphs: bool = CUDA_GRAPHS,
@@ -62,7 +66,7 @@ def command(
         csv_path=csv_path, plot_path=plot_path, split=split, protocol=protocol, steps=steps,
         metrics=metrics, device=device, limit=limit, batch_size=batch_size, lpips_weights=lpips_weights,
         bgr_lpips=bgr_lpips, seed=seed, save_images=save_images, save_truth=save_truth,
-        precision=precision, compile=compile, cuda_graphs=cuda_graphs,
+        moving_mask=moving_mask, precision=precision, compile=compile, cuda_graphs=cuda_graphs,
         progress=lambda items, total: progress(items, total=total, description="evaluating"),
     )  # fmt: skip
     for message in result["warnings"]:

@@ -10,7 +10,9 @@ from framepred.cli.options import COMPILE, CUDA_GRAPHS, DEVICE, MODEL, PRECISION
 
 
 def command(
-    images: list[Path] = typer.Argument(None, help="Context images, oldest first (two for DMVFN)."),
+    images: list[Path] = typer.Argument(
+        None, help="Context images, oldest first (as many as the model reads: DMVFN 2, msgan 4)."
+    ),
     output: Path = typer.Option(None, "--output", "-o", help="Output image (a folder with --input-dir)."),
     weights: str = WEIGHTS,
     model: str = MODEL,
@@ -26,7 +28,7 @@ def command(
     cuda_graphs: bool = CUDA_GRAPHS,
     as_json: bool = typer.Option(False, "--json", help="Print the written files as JSON on stdout."),
 ) -> None:
-    """Predict the next frame from two frames with a trained or official checkpoint."""
+    """Predict the next frame from the model's context frames (DMVFN: two) with a checkpoint."""
     from framepred.cli.console import info, print_json, progress
     from framepred.inference.loading import make_predictor
     from framepred.inference.predict_files import predict_files

@@ -13,7 +13,7 @@ from typing import Any
 from framepred.errors import UsageError
 
 # family -> the module with its demo (imported when asked for: each imports torch)
-DEMOS = {"dmvfn": "framepred.demo.dmvfn", "fusion": "framepred.demo.fusion"}
+DEMOS = {"dmvfn": "framepred.demo.dmvfn", "msgan": "framepred.demo.msgan", "fusion": "framepred.demo.fusion"}
 
 
 @dataclass(frozen=True)

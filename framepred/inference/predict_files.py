@@ -42,7 +42,10 @@ def predict_files(
             raise UsageError("give image files or --input-dir, not both")
         return _predict_folder(predictor, Path(input_dir), Path(output), progress, batch_size)
     if len(images) != count:
-        raise UsageError(f"give {count} context images (oldest first), got {len(images)}")
+        raise UsageError(
+            f"this {predictor.model_name} model reads {count} context frames: give {count} images, "
+            f"oldest first (got {len(images)})"
+        )
     output = Path(output)
     if output.is_dir():
         raise UsageError(f"{output}: is a folder; give an image file name such as pred.png")

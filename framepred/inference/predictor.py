@@ -89,6 +89,10 @@ class Predictor:
     def context_frames(self) -> int:
         return int(self.model.context_frames)
 
+    @property
+    def model_name(self) -> str:
+        return str(getattr(self.model, "registered_name", type(self.model).__name__))
+
     # ---- float tensors ----------------------------------------------------------------------------
 
     def predict_batch(self, context: torch.Tensor) -> torch.Tensor:

@@ -49,7 +49,10 @@ def load_context(sources: list[Path], count: int, start: int | None = None) -> C
         if start is not None:
             raise UsageError("--start needs a frame folder or a video as context, not image files")
         if len(sources) < count:
-            raise UsageError(f"give at least {count} context images (oldest first), got {len(sources)}")
+            raise UsageError(
+                f"this model reads {count} context frames: give at least {count} images, oldest first "
+                f"(got {len(sources)})"
+            )
         return Context([read_image(path) for path in sources[-count:]], len(sources), None, None)
     source = sources[0]
     if source.is_dir():

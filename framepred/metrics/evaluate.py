@@ -96,6 +96,7 @@ def evaluate_tree(
     seed: int = 0,
     save_images: str | os.PathLike | None = None,
     save_truth: str | os.PathLike | None = None,
+    moving_mask: float | None = None,
     precision: str = "fp32",
     compile: bool = False,
     cuda_graphs: bool = False,
@@ -104,7 +105,8 @@ def evaluate_tree(
     """Score ``weights`` (a checkpoint) or ``model`` (a registry name) on a frame tree, per step.
     ``precision``, ``compile`` and ``cuda_graphs`` choose how the model runs (baselines run in fp32);
     ``save_images``/``save_truth``: write the model's predictions / the scored frames there
-    (``framepred.metrics.saved_images``)."""
+    (``framepred.metrics.saved_images``). ``moving_mask``: score PSNR, SSIM and sharpness on moving
+    pixels only (a threshold, see ``metrics.sharpness``), each target against the true frame before it."""
     from framepred.engine.device import resolve_device
     from framepred.inference.pipeline import read_ahead
     from framepred.inference.runtime import check_runtime
@@ -142,7 +144,7 @@ def evaluate_tree(
             f"({description['steps']} steps); use shorter --steps or --protocol next"
         )
     step_count = description["steps"]
-    suite = MetricSuite(metrics, torch_device, lpips_weights, bgr_lpips)
+    suite = MetricSuite(metrics, torch_device, lpips_weights, bgr_lpips, moving_mask=moving_mask)
     writers = [
         (WindowImageWriter(folder, windows), index)
         for folder, index in ((save_images, 0), (save_truth, 1))
@@ -170,8 +172,10 @@ def evaluate_tree(
             }
             for step in range(step_count):
                 target = suite.target(targets[:, step])  # shared by the model and every baseline
+                previous = context[:, -1] if step == 0 else targets[:, step - 1]  # for a moving mask
                 for name in runs:
-                    accumulators[name].add(step + 1, suite.compute(predictions[name][:, step], target))
+                    values = suite.compute(predictions[name][:, step], target, previous)
+                    accumulators[name].add(step + 1, values)
             for name in runs:
                 accumulators[name].windows += len(group)
             main_predictions = predictions[next(iter(runs))]
@@ -337,7 +341,7 @@ def run_evaluation(
     if pred is not None:
         tree_only = {"data": data, "weights": weights, "model": model, "baseline": baselines or None}
         given = [f"--{k}" for k, v in tree_only.items() if v is not None]
-        tree_only_options = ("split", "protocol", "steps", "limit", "seed", "precision")
+        tree_only_options = ("split", "protocol", "steps", "limit", "seed", "precision", "moving_mask")
         tree_only_options += ("save_images", "save_truth")
         given += [f"--{k.replace('_', '-')}" for k in tree_only_options if options.get(k) is not None]
         given += [f"--{k.replace('_', '-')}" for k in ("compile", "cuda_graphs") if options.get(k)]

@@ -15,8 +15,8 @@ from typing import Any
 from framepred.errors import DataError
 from framepred.io.atomic import atomic_path, write_text_atomic
 
-LABELS = {"psnr": "PSNR", "ssim": "SSIM", "msssim": "MS-SSIM", "lpips": "LPIPS"}
-DIGITS = {"psnr": 2, "ssim": 4, "msssim": 4, "lpips": 4}
+LABELS = {"psnr": "PSNR", "ssim": "SSIM", "msssim": "MS-SSIM", "lpips": "LPIPS", "sharpness": "Sharp. diff"}
+DIGITS = {"psnr": 2, "ssim": 4, "msssim": 4, "lpips": 4, "sharpness": 2}
 
 
 def metric_names(result: dict[str, Any]) -> list[str]:

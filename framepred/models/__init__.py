@@ -5,6 +5,7 @@ from framepred.models import (
     dmvfn,  # noqa: F401  (registers dmvfn)
     dmvfn_release,  # noqa: F401  (reads the official DMVFN checkpoints)
     fusion,  # noqa: F401  (registers fusion)
+    msgan,  # noqa: F401  (registers msgan)
 )
 from framepred.models.checkpoint import LoadedModel, load_model, save_model
 from framepred.models.registry import create_model, list_models, model_entry, register_model

@@ -15,7 +15,11 @@ from framepred.plugins import import_plugins
 
 _TASKS: dict[str, type] = {}
 # name -> the module whose import registers it (imported when first asked for).
-BUILTIN_RECIPES = {"dmvfn": "framepred.tasks.dmvfn", "fusion": "framepred.tasks.fusion"}
+BUILTIN_RECIPES = {
+    "dmvfn": "framepred.tasks.dmvfn",
+    "msgan": "framepred.tasks.msgan",
+    "fusion": "framepred.tasks.fusion",
+}
 
 
 def register_task(name: str) -> Callable[[type], type]:

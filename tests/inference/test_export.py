@@ -18,7 +18,7 @@ from framepred.inference.export import (
     parse_blocks,
     run_exported,
 )
-from framepred.models import create_model, list_models, model_entry, save_model
+from framepred.models import create_model, list_models, save_model
 
 SUFFIX = {"onnx": ".onnx", "torchscript": ".pt"}
 
@@ -43,7 +43,8 @@ def eager_reference(name: str, config: dict, state: dict, frames: torch.Tensor) 
 
 def check_round_trip(path, export_format: str, name: str, result: dict, state: dict) -> None:
     multiple = result["size_multiple"]
-    frames = torch.rand(3, 3 * model_entry(name).model_class.context_frames, 5 * multiple, 7 * multiple)
+    context_frames = create_model(name, **result["config"]).context_frames  # msgan: from its config
+    frames = torch.rand(3, 3 * context_frames, 5 * multiple, 7 * multiple)
     if multiple == 1:
         frames = frames[..., :37, :53]  # an odd size, for models that take any size
     exported = run_exported(path, export_format, frames)
