@@ -388,7 +388,7 @@ class Trainer:
         step = self.position["step"]
         model = self.nets.predicting
         model.eval()
-        # Random models (DMVFN's sampled routing) draw the same stream at every validation: the
+        # Models with random draws (e.g. sampled routing) draw the same stream at every validation: the
         # scores of two steps differ by the weights only, and a resumed run validates as before.
         reseed(model, self.config.seed)
         with torch.no_grad():
