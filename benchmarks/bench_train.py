@@ -1,4 +1,5 @@
-"""Training throughput of DMVFN: optimiser steps per second and peak memory, fp32 vs mixed precision.
+"""Training throughput: optimiser steps (DMVFN) or D+G iterations (msgan) per second and peak memory,
+fp32 vs mixed precision.
 
 One step is what ``framepred train dmvfn`` does per triplet: the 9-output training forward, the
 Laplacian loss over every output (plus VGG19 when its weights are on disk), backward, AdamW. Inputs
@@ -7,6 +8,14 @@ Each configuration runs in its own process so peak memory is its own.
 
     python benchmarks/bench_train.py                       # CPU: batch 2, fp32 and bf16
     python benchmarks/bench_train.py --device cuda          # GPU: batch 8, fp32, bf16, fp16 (+ --compile)
+
+``--model msgan`` measures one iteration of the multi-scale adversarial recipe instead: a
+discriminator update then a generator update (Lp + GDL + adversarial through the frozen
+discriminators), each with its own SGD optimizer, on random 32x32 clips of 5 frames (batch 8 by
+default), at ``--width`` (default 0.125; 1.0 is the paper's network).
+
+    python benchmarks/bench_train.py --model msgan                 # CPU: width 0.125, batch 8
+    python benchmarks/bench_train.py --model msgan --width 1.0     # the paper's full-width networks
 
 ``--engine`` measures instead the whole ``framepred train dmvfn`` loop (data loading, augmentation,
 the engine's phases, logging) on a synthetic tree, from the steps/s in metrics.csv; with
@@ -80,6 +89,94 @@ def measure(
     }
 
 
+def measure_msgan(
+    device: str, batch: int, crop: int, amp: str, width: float, steps: int, warmup: int
+) -> dict:
+    import resource
+
+    import torch
+
+    from framepred.engine.distributed import DistInfo
+    from framepred.engine.networks import NetworkSet
+    from framepred.tasks import create_task
+
+    torch.manual_seed(0)
+    task = create_task("msgan", width=width, crop=crop)
+    nets = NetworkSet(task, torch.device(device), DistInfo(), amp=amp)
+    nets.wrap()
+    nets.set_learning_rates(task.learning_rates(0, 1))
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(amp)
+    clips = torch.rand(batch, 5, 3, crop, crop, device=device) * 2 - 1
+    device_type = device.split(":")[0]
+
+    def iteration() -> None:
+        for phase in task.phases():  # D, then G, as the engine runs them
+            with torch.autocast(device_type, dtype=dtype, enabled=dtype is not None):
+                loss, _ = phase.loss(nets.view(phase.trains), clips, 1)
+            nets.update(phase.trains, loss, None)
+
+    cuda = device.startswith("cuda")
+    for _ in range(warmup):
+        iteration()
+    if cuda:
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+    start = time.perf_counter()
+    for _ in range(steps):
+        iteration()
+    if cuda:
+        torch.cuda.synchronize()
+    elapsed = time.perf_counter() - start
+    if cuda:
+        peak_mb = torch.cuda.max_memory_allocated() / 2**20
+    else:
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    parameters = {name: sum(p.numel() for p in net.parameters()) for name, net in nets.bare.items()}
+    return {
+        "steps_per_s": steps / elapsed,
+        "peak_mb": peak_mb,
+        "threads": torch.get_num_threads(),
+        "parameters": parameters,
+    }
+
+
+def msgan_table(args: argparse.Namespace) -> None:
+    cuda = args.device.startswith("cuda")
+    batch = args.batch or 8
+    crop = args.crop if args.crop != 256 else 32
+    steps = args.steps or (50 if cuda else 20)
+    rows = []
+    for amp in ["none", "bf16"] + (["fp16"] if cuda else []):
+        command = [
+            sys.executable, __file__, "--model", "msgan", "--device", args.device, "--batch", str(batch),
+            "--crop", str(crop), "--width", str(args.width), "--steps", str(steps), "--one", f"{amp},0",
+        ]  # fmt: skip
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode != 0:
+            rows.append((amp, None, done.stderr.strip().splitlines()[-1]))
+            continue
+        rows.append((amp, json.loads(done.stdout.strip().splitlines()[-1]), ""))
+    base = next((r[1]["steps_per_s"] for r in rows if r[1] and r[0] == "none"), None)
+    sizes = next((r[1]["parameters"] for r in rows if r[1]), {})
+    memory = "peak CUDA MiB" if cuda else "peak RSS MiB"
+    counts = ", ".join(f"{name} {count / 1e6:.2f}M" for name, count in sizes.items())
+    threads = next((r[1]["threads"] for r in rows if r[1]), "?")
+    print(
+        f"msgan D+G iteration, {args.device} ({threads} torch threads), width {args.width} ({counts} "
+        f"parameters), batch {batch}, {crop}x{crop} clips of 5 frames, {steps} timed iterations"
+    )
+    print(f"| precision | iterations/s | s/iteration | x fp32 | {memory} |")
+    print("|---|---|---|---|---|")
+    for amp, result, error in rows:
+        name = "fp32" if amp == "none" else f"{amp} AMP"
+        if result is None:
+            print(f"| {name} | failed: {error} | | | |")
+            continue
+        speed = result["steps_per_s"]
+        ratio = f"{speed / base:.2f}" if base else "-"
+        print(f"| {name} | {speed:.2f} | {1 / speed:.3f} | {ratio} | {result['peak_mb']:.0f} |")
+
+
 def engine_rate(source: str, tree: str, run_dir: str, steps: int, batch: int, crop: int) -> float:
     """Steps per second of ``framepred train dmvfn`` from the framepred in ``source`` (timed from the
     second logged step, so start-up and the first step's allocations are excluded)."""
@@ -138,6 +235,8 @@ def engine_table(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", choices=["dmvfn", "msgan"], default="dmvfn", help="which recipe")
+    parser.add_argument("--width", type=float, default=0.125, help="msgan: channel multiplier")
     parser.add_argument("--engine", action="store_true", help="time the whole `framepred train` loop")
     parser.add_argument("--baseline-src", help="with --engine: another framepred checkout to compare")
     parser.add_argument("--repeats", type=int, default=3, help="with --engine: alternating runs per version")
@@ -148,6 +247,14 @@ def main() -> None:
     parser.add_argument("--compile", action="store_true", help="also measure torch.compile")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one configuration, print JSON
     args = parser.parse_args()
+    if args.model == "msgan" and args.one:
+        amp = args.one.split(",")[0]
+        result = measure_msgan(args.device, args.batch, args.crop, amp, args.width, args.steps, 3)
+        print(json.dumps(result))
+        return
+    if args.model == "msgan":
+        msgan_table(args)
+        return
     if args.engine:
         engine_table(args)
         return

@@ -6,9 +6,13 @@ from pathlib import Path
 
 import typer
 
+DECIBELS = ("psnr", "sharpness")  # metrics shown in dB with two decimals
+
 
 def command(
-    model: str = typer.Option("dmvfn", "--model", "-m", help="Which family's demo (dmvfn, videogan)."),
+    model: str = typer.Option(
+        "dmvfn", "--model", "-m", help="Which family's demo (dmvfn, msgan, fusion, videogan)."
+    ),
     out: Path = typer.Option(Path("runs/demo"), "--out", "-o", help="Folder for data, run, GIF and scores."),
     steps: int = typer.Option(
         None, "--steps", help="Training steps (default: the demo's, a few CPU minutes)."
@@ -29,14 +33,18 @@ def command(
         out=out, steps=steps, max_minutes=minutes, seed=seed, device=device, threads=threads or None
     )
     result = run_demo(model, options)
-    table = Table(title=result.title)
-    metrics = list(next(iter(result.rows.values())))
-    table.add_column("model")
-    for metric in metrics:
-        table.add_column(f"{metric.upper()}{' (dB)' if metric == 'psnr' else ''}", justify="right")
-    for label, values in result.rows.items():
-        table.add_row(label, *(f"{values[m]:.2f}" if m == "psnr" else f"{values[m]:.4f}" for m in metrics))
-    console.print(table)
+    for title, rows in [(result.title, result.rows), *result.tables]:
+        table = Table(title=title)
+        columns = list(next(iter(rows.values())))
+        table.add_column("model")
+        for column in columns:
+            name, _, step = column.partition(" ")  # e.g. "psnr" or "psnr t+1"
+            unit = " (dB)" if name in DECIBELS else ""
+            table.add_column(f"{name.upper()}{unit} {step}".strip(), justify="right")
+        for label, values in rows.items():
+            decimals = [2 if c.split(" ")[0] in DECIBELS else 4 for c in columns]
+            table.add_row(label, *(f"{values[c]:.{d}f}" for c, d in zip(columns, decimals)))
+        console.print(table)
     info("; ".join(f"{what}: {path}" for what, path in result.files.items()))
     if not result.beats_baselines:
         warn("the model did not beat the baselines this time; train longer with --steps / --minutes")

@@ -1,4 +1,4 @@
-"""`framepred evaluate`: PSNR, SSIM, MS-SSIM and LPIPS per horizon, on a frame tree or two folders."""
+"""`framepred evaluate`: PSNR, SSIM, MS-SSIM, LPIPS and sharpness per horizon, on a tree or two folders."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from framepred.cli.options import COMPILE, CUDA_GRAPHS, DEVICE
 
 def command(
     pred: Path = typer.Option(None, "--pred", help="Folder of predicted frames (folder mode, with --gt)."),
-    gt: Path = typer.Option(None, "--gt", help="Folder of ground-truth frames; same file names as --pred."),
+    gt: Path = typer.Option(
+        None, "--gt", help="Folder of ground-truth frames; same relative names as --pred."
+    ),
     weights: str = typer.Option(
         None, "--weights", help="Checkpoint to evaluate: a file, a name (framepred weights list) or a URL."
     ),
@@ -23,8 +25,9 @@ def command(
     metrics: str = typer.Option(
         None,
         "--metrics",
-        help="Comma-separated metrics; each must run. Default: psnr,ssim,msssim,lpips, leaving out "
-        "with a warning those that cannot (no LPIPS backbone file, frames too small).",
+        help="Comma-separated metrics (psnr, ssim, msssim, lpips, sharpness); each must run. Default: "
+        "psnr,ssim,msssim,lpips, leaving out with a warning those that cannot (no LPIPS backbone file, "
+        "frames too small).",
     ),
     device: str = DEVICE,
     limit: int = typer.Option(None, "--limit", help="Score only the first N windows."),
@@ -34,7 +37,18 @@ def command(
         None, "--lpips-weights", help="AlexNet backbone file for LPIPS (default: torch hub cache)."
     ),
     bgr_lpips: bool = typer.Option(False, "--bgr-lpips", help="Feed LPIPS BGR, as DMVFN's tables did."),
-    seed: int = typer.Option(None, "--seed", help="Seed for stochastic models (default: 0)."),
+    seed: int = typer.Option(
+        None, "--seed", help="Where random draws start (DMVFN's sampled routing; default: 0)."
+    ),
+    save_images: Path = typer.Option(
+        None, "--save-images", help="Write every prediction as DIR/<sequence>/<window>/t+k.png."
+    ),
+    save_truth: Path = typer.Option(
+        None, "--save-truth", help="Write the frames they are scored against, same layout."
+    ),
+    moving_mask: float = typer.Option(
+        None, "--moving-mask", help="Score PSNR, SSIM, sharpness on moving pixels: change above this (0.05)."
+    ),
     precision: str = typer.Option(None, "--precision", help="Model precision: fp32 (default) or bf16."),
     compile: bool = COMPILE,
     cuda_graphs: bool = CUDA_GRAPHS,
@@ -51,7 +65,8 @@ def command(
         pred=pred, gt=gt, data=data, weights=weights, model=model, baselines=baseline or (),
         csv_path=csv_path, plot_path=plot_path, split=split, protocol=protocol, steps=steps,
         metrics=metrics, device=device, limit=limit, batch_size=batch_size, lpips_weights=lpips_weights,
-        bgr_lpips=bgr_lpips, seed=seed, precision=precision, compile=compile, cuda_graphs=cuda_graphs,
+        bgr_lpips=bgr_lpips, seed=seed, save_images=save_images, save_truth=save_truth,
+        moving_mask=moving_mask, precision=precision, compile=compile, cuda_graphs=cuda_graphs,
         progress=lambda items, total: progress(items, total=total, description="evaluating"),
     )  # fmt: skip
     for message in result["warnings"]:

@@ -15,6 +15,12 @@ MODEL = typer.Option(
 )
 ROUTING = typer.Option(None, "--routing", help="DMVFN routing: sample (default), threshold or all.")
 DEVICE = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N.")
+SEED = typer.Option(
+    None,
+    "--seed",
+    help="Where random draws start (DMVFN's sampled routing, the noise of --samples; default: the "
+    "model's seed).",
+)
 SHARD = typer.Option(
     None,
     "--shard",

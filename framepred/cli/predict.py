@@ -7,12 +7,12 @@ from pathlib import Path
 
 import typer
 
-from framepred.cli.options import COMPILE, CUDA_GRAPHS, DEVICE, MODEL, PRECISION, ROUTING, WEIGHTS
+from framepred.cli.options import COMPILE, CUDA_GRAPHS, DEVICE, MODEL, PRECISION, ROUTING, SEED, WEIGHTS
 
 
 def command(
     images: list[Path] = typer.Argument(
-        None, help="Context images, oldest first (two for DMVFN, one for VideoGAN)."
+        None, help="Context images, oldest first (as many as the model reads: DMVFN 2, msgan 4, VideoGAN 1)."
     ),
     output: Path = typer.Option(
         None,
@@ -29,9 +29,9 @@ def command(
         False, "--compare", help="Also write the model's streams side by side (*_compare), e.g. VideoGAN's."
     ),
     samples: int = typer.Option(None, "--samples", help="Generate this many videos from noise into -o DIR."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the noise for --samples."),
     fps: float = typer.Option(None, "--fps", help="Frame rate of written videos (default 10)."),
     routing: str = ROUTING,
+    seed: int = SEED,
     device: str = DEVICE,
     batch_size: int = typer.Option(1, "--batch-size", help="With --input-dir: windows run as one batch."),
     precision: str = PRECISION,
@@ -39,8 +39,8 @@ def command(
     cuda_graphs: bool = CUDA_GRAPHS,
     as_json: bool = typer.Option(False, "--json", help="Print the written files as JSON on stdout."),
 ) -> None:
-    """Predict the next frame from context frames (a video of frames for models like VideoGAN), or
-    sample videos from noise (--samples), with a trained or official checkpoint."""
+    """Predict the next frame from the model's context frames (DMVFN: two) with a checkpoint, the
+    future video of one image (VideoGAN), or sample videos from noise (--samples)."""
     from framepred.cli.console import info, print_json, progress
     from framepred.inference.loading import make_predictor
     from framepred.inference.predict_files import predict_files
@@ -50,6 +50,7 @@ def command(
         model,
         routing,
         device,
+        seed,
         announce=info,
         precision=precision,
         compile=compile,

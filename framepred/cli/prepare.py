@@ -133,5 +133,46 @@ def merge(
         )
 
 
+@prepare_app.command("fusion")
+@guarded
+def fusion(
+    tree: Path = typer.Argument(..., help="The frame tree to make fusion images of."),
+    out: Path = OUT,
+    canny_low: float = typer.Option(100.0, "--canny-low", help="Canny's lower hysteresis threshold."),
+    canny_high: float = typer.Option(200.0, "--canny-high", help="Canny's upper hysteresis threshold."),
+    edge_blur: float = typer.Option(0.0, "--edge-blur", help="Gaussian sigma before Canny (0: none)."),
+    edge_weight: float = typer.Option(1.0, "--edge-weight", help="Weight of the edge map in the sum."),
+    seg_weight: float = typer.Option(0.3, "--seg-weight", help="Weight of the segmentation (notebook: 0.3)."),
+    seg_dir: Path = typer.Option(
+        None, "--seg-dir", help="Label maps of any segmentation model: <split>/<seq>/<frame name>.png."
+    ),
+    segmentation: str = typer.Option(
+        None, "--segmentation", help="slic (stand-in superpixels; default), none (edges only), folder."
+    ),
+    slic_segments: int = typer.Option(200, "--slic-segments", help="SLIC superpixels per frame."),
+    slic_compactness: float = typer.Option(10.0, "--slic-compactness", help="SLIC compactness."),
+    workers: int = WORKERS,
+    as_json: bool = JSON,
+) -> None:
+    """Fusion images (edges + segmentation, Jing et al. 2021) of every frame, for `train fusion`."""
+    from framepred.data.fusion import FusionOptions
+    from framepred.data.prepare.fusion import prepare_fusion
+
+    mode = segmentation or ("folder" if seg_dir is not None else "slic")
+    options = FusionOptions(
+        canny_low=canny_low, canny_high=canny_high, edge_blur=edge_blur, edge_weight=edge_weight,
+        seg_weight=seg_weight,
+        segmentation=mode, slic_segments=slic_segments, slic_compactness=slic_compactness,
+    )  # fmt: skip
+    summary = prepare_fusion(tree, out, options, seg_dir=seg_dir, workers=workers)
+    if as_json:
+        print_json({"out": str(out), "written": summary.written, "skipped": summary.skipped,
+                    "frames": summary.frames, "seconds": summary.seconds})  # fmt: skip
+        return
+    already = f" ({summary.skipped} already there)" if summary.skipped else ""
+    rate = f", {summary.frames_per_second:.1f} frames/s" if summary.frames else ""
+    info(f"wrote {summary.written} sequences, {summary.frames} fusion images to {out}{already}{rate}")
+
+
 # The public data sets (cityscapes, kitti, ucf101, davis, vimeo) register themselves on prepare_app.
 from framepred.cli import prepare_datasets  # noqa: E402, F401

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from framepred.cli.options import COMPILE, CUDA_GRAPHS, DEVICE, MODEL, PRECISION, ROUTING, WEIGHTS
+from framepred.cli.options import COMPILE, CUDA_GRAPHS, DEVICE, MODEL, PRECISION, ROUTING, SEED, WEIGHTS
 
 
 def command(
@@ -30,6 +30,7 @@ def command(
         None, "--fps", help="Frame rate of written videos (default: the source's, else 10)."
     ),
     routing: str = ROUTING,
+    seed: int = SEED,
     device: str = DEVICE,
     precision: str = PRECISION,
     compile: bool = COMPILE,
@@ -46,6 +47,7 @@ def command(
         model,
         routing,
         device,
+        seed,
         announce=info,
         precision=precision,
         compile=compile,

@@ -34,6 +34,9 @@ def command(
     init: str = typer.Option(
         None, "--init", help="Start from this checkpoint's weights (framepred or official)."
     ),
+    stage: str = typer.Option(
+        None, "--stage", help="Recipes trained in stages: which one, or all (default: all)."
+    ),
     seed: int = typer.Option(1234, "--seed", help="Seed of every random draw."),
     device: str = typer.Option(None, "--device", help="auto, cpu, cuda or cuda:N (default: auto)."),
     amp: str = typer.Option("none", "--amp", help="Mixed precision: none, bf16 or fp16 (fp16: CUDA only)."),
@@ -88,10 +91,11 @@ def command(
         channels_last=channels_last, grad_clip=grad_clip, save_every=save_every, val_every=val_every,
         train_split=train_split, val_split=val_split, val_fraction=val_fraction,
         val_data=str(val_data) if val_data else None, val_samples=val_samples, log_every=log_every,
-        num_workers=workers, max_minutes=time_limit, ema=ema, init=init, task_options=options,
+        num_workers=workers, max_minutes=time_limit, ema=ema, init=init, stage=stage, task_options=options,
     )  # fmt: skip
     launch = LaunchOptions(gpus, nproc, nnodes, node_rank, master_addr, master_port)
-    result = launch_training(config, resume, launch, {"steps": steps, "epochs": epochs, "device": device})
+    overrides = {"steps": steps, "epochs": epochs, "device": device, "stage": stage}
+    result = launch_training(config, resume, launch, overrides)
     if isinstance(result, int):
         if result != 0:
             raise typer.Exit(result)

@@ -38,6 +38,7 @@ ENTRY_MAPS = ("origins", "sequences")
 # Fields of manifests written before splits recorded their own source; now inside each split.
 _LEGACY_KEYS = ("resize", "inputs", "synthetic")
 MIXED = "mixed"
+TRAINING_CLIPS = "training_clips"  # framepred.data.training_clips.MANIFEST_KEY
 
 
 def _plain(value: Any) -> Any:
@@ -69,11 +70,13 @@ class SplitSource:
 @dataclass
 class Contribution:
     """What one run adds to a tree's manifest: the splits it writes, per-sequence entries
-    (maps keyed ``<split>/<sequence>``: ``origins``, scraped ``sequences`` ...) and a protocol."""
+    (maps keyed ``<split>/<sequence>``: ``origins``, scraped ``sequences`` ...), a protocol and, for
+    a run that writes the ``train`` split, its ``training_clips`` rule (``framepred.data.training_clips``)."""
 
     splits: dict[str, SplitSource]
     entries: dict[str, dict[str, Any]] = field(default_factory=dict)
     protocol: dict[str, Any] | None = None
+    training_clips: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return _plain(
@@ -81,18 +84,19 @@ class Contribution:
                 "splits": {name: split.to_json() for name, split in self.splits.items()},
                 "entries": self.entries,
                 "protocol": self.protocol,
+                "training_clips": self.training_clips,
             }
         )
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Contribution:
         splits = {name: SplitSource.from_json(split) for name, split in data["splits"].items()}
-        return cls(splits, data.get("entries", {}), data.get("protocol"))
+        return cls(splits, data.get("entries", {}), data.get("protocol"), data.get("training_clips"))
 
     def only(self, keys: set[str]) -> Contribution:
         """The same splits and protocol, with the per-sequence entries of ``keys`` only."""
         entries = {name: {k: v for k, v in m.items() if k in keys} for name, m in self.entries.items()}
-        return Contribution(self.splits, entries, self.protocol)
+        return Contribution(self.splits, entries, self.protocol, self.training_clips)
 
 
 def combine(parts: list[Contribution]) -> Contribution:
@@ -105,13 +109,15 @@ def combine(parts: list[Contribution]) -> Contribution:
         return Contribution({})
     first = parts[0]
     for part in parts[1:]:
-        if part.to_json()["splits"] != first.to_json()["splits"] or part.protocol != first.protocol:
+        if {k: v for k, v in part.to_json().items() if k != "entries"} != {
+            k: v for k, v in first.to_json().items() if k != "entries"
+        }:
             raise DataError("the tasks of one sharded run recorded different options; run them again")
     entries: dict[str, dict[str, Any]] = {}
     for part in parts:
         for name, values in part.entries.items():
             entries.setdefault(name, {}).update(values)
-    return Contribution(dict(first.splits), entries, first.protocol)
+    return Contribution(dict(first.splits), entries, first.protocol, first.training_clips)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -252,12 +258,16 @@ def build_manifest(out: Path, contribution: Contribution) -> dict[str, Any]:
     protocol = contribution.protocol if contribution.protocol is not None else old.get("protocol")
     if protocol is not None:
         manifest["protocol"] = protocol
+    # The rule belongs to the train split: a run that writes it sets (or, without one, drops) it.
+    clips = contribution.training_clips if "train" in contribution.splits else old.get(TRAINING_CLIPS)
+    if clips is not None and "train" in splits:
+        manifest[TRAINING_CLIPS] = clips
     for name in ENTRY_MAPS:
         joined = {**(old.get(name) or {}), **contribution.entries.get(name, {})}
         if joined:
             manifest[name] = {key: joined[key] for key in keys if key in joined}  # tree order
     for key, value in old.items():
-        if key not in manifest and key not in (*ENTRY_MAPS, *_LEGACY_KEYS):
+        if key not in manifest and key not in (*ENTRY_MAPS, *_LEGACY_KEYS, TRAINING_CLIPS):
             manifest[key] = value
     return _plain(manifest)
 

@@ -13,7 +13,12 @@ from typing import Any
 from framepred.errors import UsageError
 
 # family -> the module with its demo (imported when asked for: each imports torch)
-DEMOS = {"dmvfn": "framepred.demo.dmvfn", "videogan": "framepred.demo.videogan"}
+DEMOS = {
+    "dmvfn": "framepred.demo.dmvfn",
+    "msgan": "framepred.demo.msgan",
+    "fusion": "framepred.demo.fusion",
+    "videogan": "framepred.demo.videogan",
+}
 
 
 @dataclass(frozen=True)
@@ -31,11 +36,14 @@ class DemoOptions:
 @dataclass
 class DemoResult:
     title: str  # what the table scores, e.g. "next-frame scores on the synthetic test split (8 windows)"
-    rows: dict[str, dict[str, float]]  # label -> metric -> value; the trained model first
+    # label -> metric -> value, the trained model first; a metric may name a step after a space ("psnr t+1")
+    rows: dict[str, dict[str, float]]
     files: dict[str, str]  # what was written, e.g. {"rollout": "runs/demo/rollout.gif"}
     steps: int
     beats_baselines: bool
     extra: dict[str, Any] = field(default_factory=dict)
+    # more tables to print after the first, each (title, label -> column -> value), e.g. per step
+    tables: list[tuple[str, dict[str, dict[str, float]]]] = field(default_factory=list)
 
 
 def run_demo(model: str, options: DemoOptions) -> DemoResult:

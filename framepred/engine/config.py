@@ -40,6 +40,7 @@ class TrainConfig:
     max_minutes: float | None = None  # stop early (validate, save) once training has run this long
     ema: float | None = None  # EMA decay of the predicting network (default: the recipe's, usually none)
     init: str | None = None  # start from this checkpoint's weights (a framepred or official file)
+    stage: str | None = None  # recipes trained in stages: one of them, or "all" (the default)
     task_options: dict[str, Any] = field(default_factory=dict)
 
     def validate(self) -> None:

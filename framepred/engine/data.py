@@ -17,9 +17,10 @@ from pathlib import Path
 import numpy as np
 from torch.utils.data import Dataset
 
+from framepred.data.derived import with_source_frames
 from framepred.data.shard_dataset import AugmentedShards, ShardDataset, is_shard_folder
 from framepred.data.tree import FrameTree, Sequence
-from framepred.data.window_dataset import WindowDataset, find_windows
+from framepred.data.window_dataset import WindowDataset, find_windows, random_windows
 from framepred.engine.config import TrainConfig
 from framepred.errors import DataError, UsageError
 from framepred.tasks.base import DataSpec, Task
@@ -38,25 +39,29 @@ class TrainingData:
 
 
 def open_training_data(config: TrainConfig, task: Task) -> TrainingData:
-    spec = task.data()
     path = Path(config.data)
     if is_shard_folder(path):
-        data = _from_shards(path, spec, task, config)
+        shards = ShardDataset(path)
+        task.use_data(shards.manifest)
+        data = _from_shards(path, shards, task.data(), task, config)
     else:
-        data = _from_tree(FrameTree(path), spec, task, config)
+        tree = FrameTree(path)
+        task.use_data(tree.manifest)
+        data = _from_tree(tree, task.data(), task, config)
     if config.val_data:
         data.validation, data.validation_source, data.selects_best = _external_validation(config)
     task.check_clip_size(*data.clip_size)
     return data
 
 
-def _from_shards(path: Path, spec: DataSpec, task: Task, config: TrainConfig) -> TrainingData:
+def _from_shards(
+    path: Path, shards: ShardDataset, spec: DataSpec, task: Task, config: TrainConfig
+) -> TrainingData:
     if not spec.shards:
         raise UsageError(
             f"{path}: is a `framepred clip` shard folder, but the {task.name!r} recipe trains on frame "
             "trees; give --data a frame tree (`framepred prepare`)"
         )
-    shards = ShardDataset(path)
     if shards.frames != spec.clip_frames:
         raise DataError(
             f"{path}: its clips have {shards.frames} frames, the {task.name!r} recipe needs "
@@ -73,6 +78,7 @@ def _from_shards(path: Path, spec: DataSpec, task: Task, config: TrainConfig) ->
 
 
 def _from_tree(tree: FrameTree, spec: DataSpec, task: Task, config: TrainConfig) -> TrainingData:
+    task.check_data(tree.root, tree.manifest)
     splits = tree.splits()
     if not splits:
         raise DataError(
@@ -112,12 +118,24 @@ def _from_tree(tree: FrameTree, spec: DataSpec, task: Task, config: TrainConfig)
         train = [s for i, s in enumerate(train) if i not in held]
         source = f"{count} of the training sequences, held out (--val-fraction {config.val_fraction:g})"
         best = True
-    windows = find_windows(train, spec.clip_frames, spec.stride, spec.pad)
+    if spec.random_start:
+        windows = random_windows(train, spec.clip_frames, spec.pad)
+        steps = f", frames 1-{spec.max_frame_step} apart" if spec.max_frame_step > 1 else ""
+        clips = (
+            f"{len(windows)} clips of {spec.clip_frames} frames per epoch "
+            f"(one per sequence, random start{steps})"
+        )
+    else:
+        windows = find_windows(train, spec.clip_frames, spec.stride, spec.pad)
+        every = spec.stride or spec.clip_frames
+        clips = f"{len(windows)} clips of {spec.clip_frames} frames (one every {every} frames)"
+    if spec.with_source_frames:
+        windows = with_source_frames(windows)
     clip_size = _clip_size(train, spec)
-    dataset = WindowDataset(windows, spec.clip_frames, spec.augment, config.seed, spec.size)
-    description = (
-        f"{len(windows)} clips of {spec.clip_frames} frames from {len(train)} sequences of {tree.root}"
+    dataset = WindowDataset(
+        windows, spec.clip_frames, spec.augment, config.seed, spec.size, spec.max_frame_step
     )
+    description = f"{clips} from {len(train)} sequences of {tree.root}"
     return TrainingData(dataset, description, validation, source, best, clip_size)
 
 

@@ -1,4 +1,4 @@
-"""Turn a ``--device`` string (auto, cpu, cuda, cuda:N) into a ``torch.device``."""
+"""Turn a ``--device`` string (auto, cpu, cuda, cuda:N) into a ``torch.device``; channels-last weights."""
 
 from __future__ import annotations
 
@@ -32,11 +32,11 @@ def resolve_device(name: str | torch.device = "auto") -> torch.device:
     return torch.device("cuda", index)
 
 
-def to_channels_last(module: torch.nn.Module) -> torch.nn.Module:
+def channels_last_(module: torch.nn.Module) -> torch.nn.Module:
     """Store 4D weights channels_last and 5D weights (3D convolutions) channels_last_3d, in place.
 
     ``module.to(memory_format=...)`` takes one format and fails on a module with both kinds of
-    weights (a 2D and a 3D stream in one generator)."""
+    weights (a 2D and a 3D stream in one generator). Buffers are laid out too."""
     formats = {4: torch.channels_last, 5: torch.channels_last_3d}
     for tensor in (*module.parameters(), *module.buffers()):
         if tensor.dim() in formats:

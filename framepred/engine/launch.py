@@ -37,8 +37,8 @@ def next_run_dir(base: Path, name: str) -> Path:
 
 def resolve_config(config: TrainConfig, resume: bool, overrides: dict[str, Any]) -> TrainConfig:
     """For a new run: ``config`` with a fresh run directory. For ``resume``: the saved config.yaml,
-    with only the length of the run (``steps``/``epochs``) and the device taken from ``overrides``;
-    recipe options given again must equal the saved ones."""
+    with only the length of the run (``steps``/``epochs``), the device and the stage taken from
+    ``overrides``; recipe options given again must equal the saved ones."""
     if not resume:
         if not config.run_dir:
             config.run_dir = str(next_run_dir(Path("runs") / "train", config.task))
@@ -63,6 +63,8 @@ def resolve_config(config: TrainConfig, resume: bool, overrides: dict[str, Any])
         saved.steps, saved.epochs = None, overrides["epochs"]
     if overrides.get("device") is not None:
         saved.device = overrides["device"]
+    if overrides.get("stage") is not None:
+        saved.stage = overrides["stage"]
     saved.run_dir = config.run_dir
     return saved
 
@@ -70,13 +72,11 @@ def resolve_config(config: TrainConfig, resume: bool, overrides: dict[str, Any])
 def check_before_launch(config: TrainConfig) -> None:
     """Refuse bad recipe options and unusable data here, in one line, rather than in every process
     the launcher starts (where each would print a traceback)."""
-    import dataclasses
-
     from framepred.engine.data import open_training_data
-    from framepred.tasks import create_task
+    from framepred.engine.stages import stage_tasks
 
-    task = create_task(config.task, **config.task_options)
-    open_training_data(dataclasses.replace(config), task)
+    for task, stage_config in stage_tasks(config):
+        open_training_data(stage_config, task)
     if config.init:
         from framepred.models.zoo import resolve_weights
 

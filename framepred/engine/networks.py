@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from framepred.engine.device import to_channels_last
+from framepred.engine.device import channels_last_
 from framepred.engine.distributed import DistInfo
 from framepred.errors import CheckpointError, UsageError
 from framepred.tasks.base import Nets, Task
@@ -51,7 +51,7 @@ class NetworkSet:
         for net in self.bare.values():
             net.to(device)
             if channels_last:
-                to_channels_last(net)
+                channels_last_(net)
         self.optimizers: dict[str, torch.optim.Optimizer] = dict(task.configure_optimizers(Nets(self.bare)))
         unknown = sorted(set(self.optimizers) - set(self.bare))
         if unknown:

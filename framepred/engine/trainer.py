@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
+from framepred.data.derived import source_sequence
 from framepred.data.window_dataset import epoch_batches
 from framepred.engine import distributed
 from framepred.engine.checkpointing import load_checkpoint, rng_state, save_checkpoint, set_rng_state
@@ -34,6 +35,7 @@ from framepred.engine.logging import RunLogger, log_line
 from framepred.engine.networks import NetworkSet
 from framepred.engine.validation import ValidationSet, sample_rows
 from framepred.errors import CheckpointError, TrainingDiverged, UsageError
+from framepred.models.interface import reseed
 from framepred.tasks import create_task
 from framepred.tasks.base import Phase
 
@@ -66,12 +68,24 @@ def resolve_train_device(name: str, info: distributed.DistInfo) -> torch.device:
 
 
 def train(config: TrainConfig, resume: bool = False) -> TrainResult:
-    """Run (or resume) a training run in ``config.run_dir``; every process of a DDP run calls this."""
+    """Run (or resume) a training run in ``config.run_dir``; every process of a DDP run calls this.
+
+    A recipe trained in stages trains the stages ``config.stage`` selects, one run each inside
+    ``config.run_dir`` (``engine/stages.py``)."""
+    from framepred.tasks.registry import task_class
+
     config.validate()
+    staged = bool(task_class(config.task).stages)
+    if config.stage is not None and not staged:
+        raise UsageError(f"the {config.task!r} recipe trains in one stage; drop --stage")
     info = distributed.from_environment()
     device = resolve_train_device(config.device, info)
     distributed.init_process_group(info, device)
     try:
+        if staged:
+            from framepred.engine.stages import train_stages
+
+            return train_stages(config, info, device, resume)
         return Trainer(config, info, device, resume).run()
     finally:
         distributed.shutdown(info)
@@ -93,7 +107,7 @@ class Trainer:
     ) -> None:
         self.config, self.info, self.device = config, info, device
         self.run_dir = Path(config.run_dir)
-        self.task = create_task(config.task, **config.task_options)
+        self.task = create_task(config.task, stage=config.stage, **config.task_options)
         config.task_options = dataclasses.asdict(self.task.options)  # every resolved option to config.yaml
         self._setup_precision()
         self._setup_data()
@@ -135,9 +149,10 @@ class Trainer:
         self.validation = None
         if spec is not None and self.data.validation and self.info.is_main:
             multiple = int(getattr(self.nets.primary, "size_multiple", 1))
-            self.validation = ValidationSet(
-                self.data.validation, self.config.val_samples, spec, multiple, self.device
-            )
+            sequences = self.data.validation
+            if spec.on_source_frames:
+                sequences = [source_sequence(sequence) for sequence in sequences]
+            self.validation = ValidationSet(sequences, self.config.val_samples, spec, multiple, self.device)
 
     def _check_phases(self) -> None:
         if not self.phases:
@@ -373,6 +388,9 @@ class Trainer:
         step = self.position["step"]
         model = self.nets.predicting
         model.eval()
+        # Models with random draws (e.g. sampled routing) draw the same stream at every validation: the
+        # scores of two steps differ by the weights only, and a resumed run validates as before.
+        reseed(model, self.config.seed)
         with torch.no_grad():
             metrics, samples = self.validation.evaluate(self._predict)
         self.nets.train()

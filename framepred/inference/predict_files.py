@@ -29,7 +29,7 @@ def predict_files(
     progress: Progress | None = None,
     compare: bool = False,
     samples: int | None = None,
-    seed: int = 0,
+    seed: int | None = None,
     fps: float | None = None,
     batch_size: int = 1,
 ) -> list[dict[str, str]]:
@@ -52,7 +52,10 @@ def predict_files(
             raise UsageError("give image files or --input-dir, not both")
         return _predict_folder(predictor, Path(input_dir), Path(output), progress, batch_size)
     if len(images) != count:
-        raise UsageError(f"give {count} context images (oldest first), got {len(images)}")
+        raise UsageError(
+            f"this {predictor.model_name} model reads {count} context frames: give {count} images, "
+            f"oldest first (got {len(images)})"
+        )
     output = Path(output)
     if output.is_dir():
         raise UsageError(f"{output}: is a folder; give an image file name such as pred.png")
@@ -68,7 +71,7 @@ def _predict_videos(
     input_dir: str | os.PathLike | None,
     compare: bool,
     samples: int | None,
-    seed: int,
+    seed: int | None,
     fps: float | None,
 ) -> list[dict]:
     from framepred.inference.videos import predict_video, sample_videos

@@ -13,6 +13,7 @@ per input size, replayed: for fixed-size streams on a GPU).
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -21,15 +22,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from framepred.engine.device import resolve_device, to_channels_last
+from framepred.engine.device import channels_last_, resolve_device
 from framepred.errors import DataError, UsageError
 from framepred.inference.runtime import Runtime
 from framepred.models.checkpoint import COLOUR_ORDERS, load_model
-from framepred.models.interface import roll_forward
+from framepred.models.interface import reseed, roll_forward
 from framepred.models.registry import create_model
 
 
 class Predictor:
+    """``seed``: where a random model's draws (DMVFN's sampled routing) start; every call of this
+    Predictor advances them, so the same calls with the same seed give the same frames."""
+
     def __init__(
         self,
         model: nn.Module,
@@ -38,14 +42,16 @@ class Predictor:
         precision: str = "fp32",
         compile: bool = False,
         cuda_graphs: bool = False,
+        seed: int | None = None,
     ) -> None:
         if colour_order not in COLOUR_ORDERS:
             raise UsageError(f"colour order must be RGB or BGR, got {colour_order!r}")
         self.device = resolve_device(device)
         self.colour_order = colour_order
         self.model = model.eval().to(self.device)
+        reseed(self.model, seed)  # one stream per Predictor, None: the model's default seed
         # Convolutions on CPU (oneDNN) and GPU (cuDNN) are faster on NHWC tensors.
-        to_channels_last(self.model)  # also the 3D weights of video networks (channels_last_3d)
+        channels_last_(self.model)  # also the 3D weights of video networks (channels_last_3d)
         self.runtime = Runtime(self.model, self.device, precision, compile, cuda_graphs)
 
     @classmethod
@@ -54,20 +60,26 @@ class Predictor:
         path: str | os.PathLike,
         device: str | torch.device = "auto",
         routing: str | None = None,
+        seed: int | None = None,
         **runtime: Any,
     ) -> Predictor:
         """Load a framepred or official checkpoint; ``routing`` overrides DMVFN's routing mode;
         ``runtime`` takes ``precision``, ``compile`` and ``cuda_graphs``."""
         overrides = {} if routing is None else {"routing": routing}
         loaded = load_model(path, device="cpu", **overrides)
-        return cls(loaded.model, loaded.colour_order, device, **runtime)
+        return cls(loaded.model, loaded.colour_order, device, seed=seed, **runtime)
 
     @classmethod
     def from_name(
-        cls, name: str, device: str | torch.device = "auto", runtime: dict | None = None, **config: Any
+        cls,
+        name: str,
+        device: str | torch.device = "auto",
+        runtime: dict | None = None,
+        seed: int | None = None,
+        **config: Any,
     ) -> Predictor:
         """A model built from the registry with its default (untrained) weights, e.g. ``copy-last``."""
-        return cls(create_model(name, **config), "RGB", device, **(runtime or {}))
+        return cls(create_model(name, **config), "RGB", device, seed=seed, **(runtime or {}))
 
     @property
     def precision(self) -> str:
@@ -76,6 +88,10 @@ class Predictor:
     @property
     def context_frames(self) -> int:
         return int(self.model.context_frames)
+
+    @property
+    def model_name(self) -> str:
+        return str(getattr(self.model, "registered_name", type(self.model).__name__))
 
     # ---- float tensors ----------------------------------------------------------------------------
 
@@ -94,6 +110,16 @@ class Predictor:
 
     def _predict_float(self, context: torch.Tensor) -> torch.Tensor:
         """``B x K x 3 x H x W``: the frames one call of the model predicts (K = frames_per_call)."""
+        padded, height, width = self._padded(context)
+        return self._unpadded(self.runtime(padded), height, width)
+
+    def _streams_float(self, context: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The model's internal streams behind one call (``model.streams``), cropped like its frames."""
+        padded, height, width = self._padded(context)
+        return {name: self._unpadded(s, height, width) for name, s in self.model.streams(padded).items()}
+
+    def _padded(self, context: torch.Tensor) -> tuple[torch.Tensor, int, int]:
+        """The context checked, in the weights' colour order and padded to the size multiple."""
         if context.dim() != 5 or context.shape[2] != 3:
             raise DataError(f"expected context frames B x T x 3 x H x W, got shape {tuple(context.shape)}")
         batch, frames, _, height, width = context.shape
@@ -107,11 +133,13 @@ class Predictor:
         if pad_bottom or pad_right:
             frames_4d = F.pad(frames_4d, (0, pad_right, 0, pad_bottom), mode="replicate")
         frames_4d = frames_4d.contiguous(memory_format=torch.channels_last)
-        padded = frames_4d.view(batch, frames, 3, height + pad_bottom, width + pad_right)
-        prediction = self.runtime(padded)[..., :height, :width]
+        return frames_4d.view(batch, frames, 3, height + pad_bottom, width + pad_right), height, width
+
+    def _unpadded(self, images: torch.Tensor, height: int, width: int) -> torch.Tensor:
+        images = images[..., :height, :width]
         if self.colour_order == "BGR":
-            prediction = prediction.flip(2)
-        return prediction.clamp(0.0, 1.0)
+            images = images.flip(2)
+        return images.clamp(0.0, 1.0)
 
     # ---- uint8 RGB images ----------------------------------------------------------------------------
 
@@ -145,6 +173,33 @@ class Predictor:
         with torch.inference_mode():
             for prediction in roll_forward(self._predict_float, context, steps):
                 yield to_uint8(prediction[0])
+
+    @property
+    def has_streams(self) -> bool:
+        """Whether the model shows internal streams (``streams(context) -> {name: B x K x 3 x H x W}``)."""
+        return callable(getattr(self.model, "streams", None))
+
+    def rollout_streams(
+        self, frames: Sequence[np.ndarray], steps: int
+    ) -> Iterator[tuple[np.ndarray, dict[str, np.ndarray]]]:
+        """As :meth:`rollout`, each frame with the model's streams behind it (name -> uint8 image), from
+        the same context as the frames (a second pass per call; empty for models without streams)."""
+        if steps < 1:
+            raise UsageError(f"steps must be at least 1, got {steps}")
+        context = self._context(frames)
+        waiting: deque[dict[str, torch.Tensor]] = deque()
+
+        def call(window: torch.Tensor) -> torch.Tensor:
+            predicted = self._predict_float(window)
+            streams = self._streams_float(window) if self.has_streams else {}
+            for k in range(predicted.shape[1]):
+                waiting.append({name: images[:, k] for name, images in streams.items()})
+            return predicted
+
+        with torch.inference_mode():
+            for prediction in roll_forward(call, context, steps):
+                streams = waiting.popleft()
+                yield to_uint8(prediction[0]), {name: to_uint8(image[0]) for name, image in streams.items()}
 
     def _context(
         self, frames: Sequence[np.ndarray] | Iterable[np.ndarray], on_device: bool = True

@@ -49,7 +49,10 @@ def load_context(sources: list[Path], count: int, start: int | None = None) -> C
         if start is not None:
             raise UsageError("--start needs a frame folder or a video as context, not image files")
         if len(sources) < count:
-            raise UsageError(f"give at least {count} context images (oldest first), got {len(sources)}")
+            raise UsageError(
+                f"this model reads {count} context frames: give at least {count} images, oldest first "
+                f"(got {len(sources)})"
+            )
         return Context([read_image(path) for path in sources[-count:]], len(sources), None, None)
     source = sources[0]
     if source.is_dir():
@@ -149,7 +152,8 @@ def rollout_job(
     progress: Progress | None = None,
 ) -> dict:
     """Predict ``steps`` frames after the context and stream them to ``output``; with ``compare``
-    (the real future frames) also write a context | prediction | truth video."""
+    (the real future frames) also write a context | prediction | truth video (with the model's internal
+    streams before the prediction, for models that have them)."""
     if steps < 1:
         raise UsageError(f"--steps must be at least 1, got {steps}")
     context = load_context(sources, predictor.context_frames, start)
@@ -160,7 +164,10 @@ def rollout_job(
         same = context.source is not None and compare.resolve() == context.source.resolve()
         truth = read_ahead(source_frames(compare, skip=context.start if same else 0), depth=2)
         compare_output = compare_output or default_compare_path(output)
-    predictions = predictor.rollout(context.frames, steps)
+    if truth is not None and predictor.has_streams:  # models with internal streams show them too
+        predictions = predictor.rollout_streams(context.frames, steps)
+    else:
+        predictions = ((frame, {}) for frame in predictor.rollout(context.frames, steps))
     with ExitStack() as stack:
         writer = stack.enter_context(open_output(output, fps))
         side_by_side = stack.enter_context(VideoWriter(compare_output, fps)) if truth is not None else None
@@ -168,10 +175,10 @@ def rollout_job(
             stack.callback(truth.close)  # stops reading ahead when the rollout ends first
         # Entered last, so its pending writes finish before the writers above are closed.
         behind = stack.enter_context(WriteBehind(depth=2))
-        for frame in progress(predictions, steps) if progress else predictions:
+        for frame, streams in progress(predictions, steps) if progress else predictions:
             behind.submit(writer.write, frame)
             if side_by_side is not None:
-                panel = _compare_panel(context.frames[-1], frame, next(truth, None), compare)
+                panel = _compare_panel(context.frames[-1], frame, next(truth, None), compare, streams)
                 behind.submit(side_by_side.write, panel)
     return {
         "steps": steps,
@@ -183,8 +190,13 @@ def rollout_job(
 
 
 def _compare_panel(
-    last_context: np.ndarray, prediction: np.ndarray, truth: np.ndarray | None, source: Path
+    last_context: np.ndarray,
+    prediction: np.ndarray,
+    truth: np.ndarray | None,
+    source: Path,
+    streams: dict[str, np.ndarray] | None = None,
 ) -> np.ndarray:
+    """last context | the model's streams, if any (e.g. fusion images) | prediction | truth"""
     if truth is None:  # the real video ended before the rollout: show black
         truth = np.zeros_like(prediction)
     elif truth.shape != prediction.shape:
@@ -192,4 +204,4 @@ def _compare_panel(
             f"{source}: its frames are {truth.shape[1]}x{truth.shape[0]}, the context is "
             f"{prediction.shape[1]}x{prediction.shape[0]}; compare with frames of the same size"
         )
-    return np.concatenate([last_context, prediction, truth], axis=1)
+    return np.concatenate([last_context, *(streams or {}).values(), prediction, truth], axis=1)

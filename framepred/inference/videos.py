@@ -123,13 +123,13 @@ def sample_videos(
     predictor: Predictor,
     count: int,
     output: Path,
-    seed: int = 0,
+    seed: int | None = None,
     compare: bool = False,
     fps: float | None = None,
 ) -> list[dict]:
     """``count`` videos from noise into the new folder ``output`` (``sample_0001.gif`` ...), with
     ``compare`` also each one's streams side by side (``sample_0001_compare.gif``). The same seed
-    and count give the same videos."""
+    (None: 0) and count give the same videos."""
     model = predictor.model
     if not callable(getattr(model, "sample", None)):
         name = getattr(model, "registered_name", type(model).__name__)
@@ -141,7 +141,7 @@ def sample_videos(
     if output.exists() and (not output.is_dir() or any(output.iterdir())):
         raise UsageError(f"{output}: already exists and is not an empty folder; choose a new output folder")
     fps = fps or DEFAULT_FPS
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(0 if seed is None else seed)
     output.parent.mkdir(parents=True, exist_ok=True)
     temp = temporary_sibling(output)
     temp.mkdir()

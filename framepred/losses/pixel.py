@@ -63,14 +63,26 @@ class LaplacianLoss(nn.Module):
         self.register_buffer("kernel", gaussian_kernel(channels), persistent=False)
 
     def forward(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        h, w = prediction.shape[-2:]
+        return self.weighted_sum([prediction], target, [1.0])
+
+    def weighted_sum(
+        self, predictions: list[torch.Tensor], target: torch.Tensor, weights: list[float]
+    ) -> torch.Tensor:
+        """``sum_i weights[i] * loss(predictions[i], target)`` in one pass over the pyramid.
+
+        The pyramid is linear (padding, blur, subsampling and zero insertion all are), so the bands of
+        ``prediction - target`` are the differences of their bands: one pyramid of the stacked
+        differences replaces two per prediction (a third of a DMVFN training step on the CPU)."""
+        h, w = target.shape[-2:]
         multiple = 2**self.levels
         if h % multiple or w % multiple or min(h, w) < 2 * multiple:
             raise ValueError(
                 f"Laplacian loss with {self.levels} levels needs sides that are multiples of {multiple} "
                 f"and at least {2 * multiple} pixels, got {h}x{w}"
             )
-        kernel = self.kernel.to(dtype=prediction.dtype)
-        pred_bands = laplacian_pyramid(prediction, kernel, self.levels)
-        target_bands = laplacian_pyramid(target, kernel, self.levels)
-        return sum(l1_loss(p, t) for p, t in zip(pred_bands, target_bands, strict=True))
+        count = len(predictions)
+        difference = torch.stack(predictions) - target  # count x B x C x H x W
+        kernel = self.kernel.to(dtype=difference.dtype)
+        bands = laplacian_pyramid(difference.flatten(0, 1), kernel, self.levels)
+        per_prediction = sum(band.abs().reshape(count, -1).mean(1) for band in bands)
+        return (per_prediction * per_prediction.new_tensor(weights)).sum()

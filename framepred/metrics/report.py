@@ -15,8 +15,8 @@ from typing import Any
 from framepred.errors import DataError
 from framepred.io.atomic import atomic_path, write_text_atomic
 
-LABELS = {"psnr": "PSNR", "ssim": "SSIM", "msssim": "MS-SSIM", "lpips": "LPIPS"}
-DIGITS = {"psnr": 2, "ssim": 4, "msssim": 4, "lpips": 4}
+LABELS = {"psnr": "PSNR", "ssim": "SSIM", "msssim": "MS-SSIM", "lpips": "LPIPS", "sharpness": "Sharp. diff"}
+DIGITS = {"psnr": 2, "ssim": 4, "msssim": 4, "lpips": 4, "sharpness": 2}
 
 
 def metric_names(result: dict[str, Any]) -> list[str]:
@@ -41,7 +41,8 @@ def build_tables(result: dict[str, Any]) -> list[Any]:
 
     names = [n for n in metric_names(result) if result["mean"][n] is not None]
     several = len(result["per_step"]) > 1
-    unit = "windows" if result["settings"].get("mode") == "tree" else "frame pairs"
+    # Folder mode scores t+k files per step too (the --save-images layout); count is then windows.
+    unit = "windows" if result["settings"].get("mode") == "tree" or several else "frame pairs"
     kinds = [("per_step", f"per step ({result['count']} {unit})")]
     if several:
         kinds.append(("cumulative", "cumulative: mean over steps 1..k (DMVFN's t+k)"))

@@ -3,6 +3,9 @@
 :class:`MetricSuite` returns per-frame values (float64, on the CPU) for each metric it could compute.
 A metric that cannot run is left out with a note, never a crash: MS-SSIM on frames with a short side
 under 161 px, SSIM under 11 px, LPIPS under 31 px or without its backbone file (offline).
+
+With ``moving_mask`` (a threshold), PSNR, SSIM and the sharpness difference score only the pixels that
+change between the true frame before each target and the target (see ``metrics.sharpness``).
 """
 
 from __future__ import annotations
@@ -19,21 +22,37 @@ from framepred.metrics.alexnet import ALEXNET_MIN_SIDE
 from framepred.metrics.checks import check_pair
 from framepred.metrics.lpips import LPIPS
 from framepred.metrics.psnr import PSNR_CAP_DB, psnr
+from framepred.metrics.sharpness import (
+    MIN_MOVING_FRACTION,
+    SHARPNESS_MIN_SIDE,
+    keep_moving,
+    moving_mask,
+    scored_frames,
+    sharpness_difference,
+)
 from framepred.metrics.ssim import MS_SSIM_MIN_SIDE, MS_SSIM_WEIGHTS, SSIM_MIN_SIDE, ssim_and_ms_ssim
 from framepred.metrics.weights import ALEXNET_FILE
 
-METRIC_NAMES = ("psnr", "ssim", "msssim", "lpips")
-_ALIASES = {"ms-ssim": "msssim", "ms_ssim": "msssim"}
+DEFAULT_METRICS = ("psnr", "ssim", "msssim", "lpips")
+METRIC_NAMES = (*DEFAULT_METRICS, "sharpness")
+_ALIASES = {"ms-ssim": "msssim", "ms_ssim": "msssim", "sharpdiff": "sharpness", "sharp": "sharpness"}
 # Higher is better for all but LPIPS (a distance).
-HIGHER_IS_BETTER = {"psnr": True, "ssim": True, "msssim": True, "lpips": False}
-_MIN_SIDE = {"ssim": SSIM_MIN_SIDE, "msssim": MS_SSIM_MIN_SIDE, "lpips": ALEXNET_MIN_SIDE}
-_LABEL = {"psnr": "PSNR", "ssim": "SSIM", "msssim": "MS-SSIM", "lpips": "LPIPS"}
+HIGHER_IS_BETTER = {"psnr": True, "ssim": True, "msssim": True, "lpips": False, "sharpness": True}
+_MIN_SIDE = {
+    "ssim": SSIM_MIN_SIDE,
+    "msssim": MS_SSIM_MIN_SIDE,
+    "lpips": ALEXNET_MIN_SIDE,
+    "sharpness": SHARPNESS_MIN_SIDE,
+}
+_LABEL = {"psnr": "PSNR", "ssim": "SSIM", "msssim": "MS-SSIM", "lpips": "LPIPS", "sharpness": "Sharpness"}
+MASKED_METRICS = ("psnr", "ssim", "sharpness")
 
 
 def parse_metric_names(names: str | Iterable[str] | None) -> tuple[str, ...]:
-    """``"psnr,ssim"`` or a list to canonical names in the standard order; ``None`` means all four."""
+    """``"psnr,ssim"`` or a list to canonical names in the standard order; ``None`` means the first
+    four (PSNR, SSIM, MS-SSIM, LPIPS)."""
     if names is None:
-        return METRIC_NAMES
+        return DEFAULT_METRICS
     if isinstance(names, str):
         names = names.split(",")
     wanted = set()
@@ -65,7 +84,9 @@ class MetricSuite:
     ``None`` means all four, each left out with a note when it cannot run. ``lpips_weights`` replaces
     the AlexNet backbone file (else ``$FRAMEPRED_LPIPS_WEIGHTS`` or the torch hub cache); ``bgr_lpips``
     feeds LPIPS BGR frames like DMVFN's evaluation. ``notes`` collects one message per metric that was
-    left out, for the caller to show.
+    left out, for the caller to show. ``moving_mask``: a threshold in [0, 1] units; PSNR, SSIM and sharpness
+    then score moving pixels only (MS-SSIM and LPIPS cannot: an error when asked for, else left out)
+    and ``compute`` needs the true frame before each target.
     """
 
     def __init__(
@@ -75,6 +96,7 @@ class MetricSuite:
         lpips_weights: str | os.PathLike | None = None,
         bgr_lpips: bool = False,
         lpips_model: LPIPS | None = None,
+        moving_mask: float | None = None,
     ) -> None:
         self.names = parse_metric_names(names)
         self.required = names is not None
@@ -82,7 +104,22 @@ class MetricSuite:
         self.bgr_lpips = bgr_lpips
         self.notes: dict[str, str] = {}
         self.lpips: LPIPS | None = None
-        if "lpips" in self.names:
+        self.moving_threshold = moving_mask
+        self.static_frames = 0  # frames the mask left unscored (too few moving pixels)
+        if moving_mask is not None:
+            if not 0.0 <= moving_mask < 1.0:
+                raise UsageError(f"--moving-mask is a threshold in [0, 1), got {moving_mask}")
+            for name in self.names:
+                if name not in MASKED_METRICS and self.required:
+                    raise UsageError(
+                        f"{_LABEL[name]} cannot score moving pixels only (PSNR, SSIM and sharpness can); "
+                        f"leave {name} out of --metrics or drop --moving-mask"
+                    )
+                if name not in MASKED_METRICS:
+                    self.notes[name] = (
+                        f"{_LABEL[name]} left out: the moving-area mask applies to PSNR, SSIM and sharpness"
+                    )
+        if "lpips" in self.names and moving_mask is None:
             try:
                 model = lpips_model if lpips_model is not None else LPIPS.load(lpips_weights, bgr=bgr_lpips)
             except WeightsMissingError as exc:
@@ -95,6 +132,8 @@ class MetricSuite:
 
     def _left_out(self, name: str, height: int, width: int) -> bool:
         if name == "lpips" and self.lpips is None:
+            return True
+        if self.moving_threshold is not None and name not in MASKED_METRICS:
             return True
         minimum = _MIN_SIDE.get(name)
         if minimum is not None and min(height, width) < minimum:
@@ -120,9 +159,13 @@ class MetricSuite:
                 features = self.lpips.features(frames)
         return Target(frames, features)
 
-    def compute(self, pred: torch.Tensor, gt: torch.Tensor | Target) -> dict[str, torch.Tensor]:
+    def compute(
+        self, pred: torch.Tensor, gt: torch.Tensor | Target, previous: torch.Tensor | None = None
+    ) -> dict[str, torch.Tensor]:
         """Per-frame values ``{name: float64 tensor of shape B}`` for every metric that could run.
-        ``gt`` is a tensor or a :meth:`target` (reused for several predictions)."""
+        ``gt`` is a tensor or a :meth:`target` (reused for several predictions). ``previous``: the true
+        frames before ``gt``, needed by the moving-area mask only; frames with too few moving pixels
+        are then not scored, so a tensor may hold fewer than B values."""
         target = gt if isinstance(gt, Target) else None
         pred, gt = check_pair(pred, target.frames if target is not None else gt)
         height, width = pred.shape[-2:]
@@ -133,6 +176,10 @@ class MetricSuite:
         with torch.inference_mode():
             pred = pred.to(self.device).clamp(0.0, 1.0)
             gt = gt.to(self.device)
+            if self.moving_threshold is not None:
+                pred, gt = self._moving_only(pred, gt, previous)
+                if not len(pred):
+                    return results
             if "psnr" in active:
                 results["psnr"] = psnr(pred, gt)
             if "ssim" in active or "msssim" in active:
@@ -145,7 +192,22 @@ class MetricSuite:
                 results["lpips"] = self.lpips.distance(self.lpips.features(pred), target.lpips_features)
             elif "lpips" in active:
                 results["lpips"] = self.lpips(pred, gt)
+            if "sharpness" in active:
+                results["sharpness"] = sharpness_difference(pred, gt)
         return {n: results[n].cpu() for n in self.names if n in results}
+
+    def _moving_only(
+        self, pred: torch.Tensor, gt: torch.Tensor, previous: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        if previous is None:
+            raise UsageError(
+                "the moving-area mask needs the true frame before each target; it works on a frame "
+                "tree (--data), not on two folders"
+            )
+        mask = moving_mask(previous.to(self.device), gt, self.moving_threshold)
+        keep = scored_frames(mask)
+        self.static_frames += int((~keep).sum())
+        return keep_moving(pred, mask)[keep], keep_moving(gt, mask)[keep]
 
     def settings(self) -> dict[str, Any]:
         """The conventions behind the numbers, for the report's ``settings``."""
@@ -155,6 +217,8 @@ class MetricSuite:
             "(= pytorch_msssim.ssim, data_range=1)",
             "msssim": f"5 scales, weights {list(MS_SSIM_WEIGHTS)}, needs short side >= {MS_SSIM_MIN_SIDE} px "
             "(= pytorch_msssim.ms_ssim, data_range=1)",
+            "sharpness": "sharpness difference of Mathieu et al.'s evaluation code: 10*log10(255^2 / e), "
+            "e = 128^2 * sum of gradient differences ([-1,1] units, interior pixels) / (C*H*W), floor 1e-4",
         }
         out: dict[str, Any] = {
             "metrics": list(self.names),
@@ -163,8 +227,17 @@ class MetricSuite:
             "aggregation": "mean of per-frame values",
             **{name: text for name, text in conventions.items() if name in self.names},
         }
-        if "lpips" in self.names:
+        if "lpips" in self.names and self.moving_threshold is None:
             out["lpips"] = self._lpips_settings()
+        if self.moving_threshold is not None:
+            out["moving_mask"] = {
+                "threshold": self.moving_threshold,
+                "rule": "a pixel moves when a channel of the target differs from the true frame before it "
+                "by more than the threshold ([0,1] units); static pixels are set to black in prediction "
+                "and truth and the metrics run on the whole frame (as Mathieu et al.'s evaluation script)",
+                "min_moving_fraction": MIN_MOVING_FRACTION,
+                "frames_not_scored": self.static_frames,
+            }
         if self.notes:
             out["left_out"] = dict(self.notes)
         return out

@@ -4,6 +4,8 @@ from framepred.models import (
     baselines,  # noqa: F401  (registers copy-last, linear)
     dmvfn,  # noqa: F401  (registers dmvfn)
     dmvfn_release,  # noqa: F401  (reads the official DMVFN checkpoints)
+    fusion,  # noqa: F401  (registers fusion)
+    msgan,  # noqa: F401  (registers msgan)
     videogan,  # noqa: F401  (registers videogan)
 )
 from framepred.models.checkpoint import LoadedModel, load_model, save_model

@@ -13,17 +13,20 @@ Two entry points:
   one per executed block at test time).
 * ``predict(context)``: the framepred model interface (``B x 2 x 3 x H x W`` -> ``B x 3 x H x W``).
 
-Routing modes (``DMVFNConfig.routing``): ``sample`` draws the official Bernoulli gates from a
-generator seeded with ``seed`` on every call (same input, same output); ``threshold`` runs a block
-when its probability is at least 0.5; ``all`` runs every block ("DMVFN without routing") and skips
-the router, or, with ``blocks``, a fixed subset of them (a fixed gate mask). At test time each
-sample has its own gates and a block runs only on the samples that selected it, so switched-off
-blocks cost nothing. With fixed gates ``predict`` has no data-dependent branch, so it can be traced
-and exported (ONNX, TorchScript) and compiled without graph breaks.
+Routing modes (``DMVFNConfig.routing``): ``sample`` draws the official Bernoulli gates, fresh for
+every sample of every call, from one CPU generator that starts at ``seed`` (``reseed`` starts it
+again; a Predictor does so when it is made), so a run is reproducible and gates are independent
+across frames and steps, as in the official test; ``threshold`` runs a block when its probability
+is at least 0.5; ``all`` runs every block ("DMVFN without routing") and skips the router, or, with
+``blocks``, a fixed subset of them (a fixed gate mask). At test time each sample has its own gates
+and a block runs only on the samples that selected it, so switched-off blocks cost nothing. With
+fixed gates ``predict`` has no data-dependent branch, so it can be traced and exported (ONNX,
+TorchScript) and compiled without graph breaks.
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -42,7 +45,7 @@ OFFICIAL_FEATURES = (160, 160, 160, 80, 80, 80, 44, 44, 44)
 @dataclass(frozen=True)
 class DMVFNConfig:
     routing: str = "sample"  # sample | threshold | all
-    seed: int = 1234  # seed of the Bernoulli gates drawn at test time in "sample" mode
+    seed: int = 1234  # where the test-time Bernoulli gates of "sample" mode start (see DMVFN.reseed)
     scales: tuple[int, ...] = OFFICIAL_SCALES  # resize factor of each block's coarse branch
     features: tuple[int, ...] = OFFICIAL_FEATURES  # channels (num_feature) of each block
     blocks: tuple[int, ...] | None = None  # with routing "all": run only these blocks (a fixed gate mask)
@@ -202,6 +205,22 @@ class DMVFN(nn.Module):
             nn.Conv2d(6, 32, 3, 1, 1), nn.ReLU(), nn.Conv2d(32, 32, 3, 1, 1), nn.AdaptiveAvgPool2d(1)
         )
         self.l1 = nn.Linear(32, self.num_blocks)
+        self._gate_generator: torch.Generator | None = None  # made from config.seed on first use
+
+    def reseed(self, seed: int | None = None) -> None:
+        """Start the test-time gate draws of ``sample`` mode again from ``seed`` (default: the
+        config's). Every later call advances the same stream, so calls draw fresh gates."""
+        self._gate_generator = torch.Generator().manual_seed(self.config.seed if seed is None else seed)
+
+    def __deepcopy__(self, memo: dict) -> DMVFN:
+        # A torch.Generator cannot be deep-copied; a copy (e.g. an EMA) gets its own stream.
+        clone = copy.copy(self)
+        memo[id(self)] = clone
+        clone.__dict__ = copy.deepcopy(
+            {k: v for k, v in self.__dict__.items() if k != "_gate_generator"}, memo
+        )
+        clone._gate_generator = None
+        return clone
 
     def blocks(self) -> list[MVFB]:
         return [getattr(self, f"block{index}") for index in range(self.num_blocks)]
@@ -238,9 +257,10 @@ class DMVFN(nn.Module):
         p = self.routing_probabilities(x).float().cpu()
         if self.config.routing == "threshold":
             return p >= 0.5
-        # A fresh CPU generator per call: the same input gives the same gates on every device.
-        generator = torch.Generator().manual_seed(self.config.seed)
-        return torch.bernoulli(p, generator=generator).bool()
+        # Drawn on the CPU, sample by sample: the same seed gives the same gates on every device.
+        if self._gate_generator is None:
+            self.reseed()
+        return torch.bernoulli(p, generator=self._gate_generator).bool()
 
     def _training_gates(self, x: torch.Tensor) -> torch.Tensor:
         """Float ``B x num_blocks`` gates; the router learns through a straight-through estimator."""

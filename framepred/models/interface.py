@@ -4,7 +4,9 @@
 * ``size_multiple``: height and width must be multiples of it (the Predictor pads);
 * ``predict(context)``: ``B x T x 3 x H x W`` floats in [0, 1] -> the next frame ``B x 3 x H x W``;
 * optionally ``frames_per_call = K > 1`` and ``predict_many(context) -> B x K x 3 x H x W``, for models
-  that generate several future frames jointly (a 32-frame video from one image, 16 frames from 16).
+  that generate several future frames jointly (a 32-frame video from one image, 16 frames from 16);
+* optionally ``reseed(seed)``, for models whose predictions are random (DMVFN's sampled routing):
+  they draw from their own generator, which every call advances and ``reseed`` starts again.
 
 Recursive prediction feeds the newest ``context_frames`` frames (inputs and predictions alike) back in.
 """
@@ -19,6 +21,14 @@ from torch import nn
 
 def frames_per_call(model: nn.Module) -> int:
     return int(getattr(model, "frames_per_call", 1))
+
+
+def reseed(model: nn.Module, seed: int | None = None) -> None:
+    """Start a random model's prediction draws again from ``seed`` (None: the model's default);
+    nothing to do for deterministic models."""
+    hook = getattr(model, "reseed", None)
+    if callable(hook):
+        hook(seed)
 
 
 def predict_frames(model: nn.Module, context: torch.Tensor) -> torch.Tensor:

@@ -255,9 +255,8 @@ class VideoGAN(nn.Module):
 
 
 def _resize(images: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """``N x C x H x W`` to ``size`` (height, width): bilinear, antialiased when shrinking."""
-    if tuple(images.shape[-2:]) == size:
-        return images
+    """``N x C x H x W`` to ``size`` (height, width): bilinear, antialiased when shrinking; exact
+    at the same size. No branch on the input's size, so an exported graph keeps it dynamic."""
     return F.interpolate(images, size=size, mode="bilinear", align_corners=False, antialias=True)
 
 

@@ -10,7 +10,9 @@ and only ever iterates the names a task returns. A task declares:
   batch, so resume needs no scheduler state);
 * what one *round* does: a tuple of :class:`Phase` (e.g. a discriminator step then a generator step),
   each training one network with its own loss, interval and repeat count;
-* its training data (:class:`DataSpec`) and validation (:class:`ValidationSpec`).
+* its training data (:class:`DataSpec`) and validation (:class:`ValidationSpec`);
+* optionally, the stages it trains one after another (``stages``): each is a run of its own inside
+  the run directory (``engine/stages.py``), and ``self.stage`` says which one this instance trains.
 
 Single-network recipes override the one-network conveniences (``build_model``, ``loss``,
 ``configure_optimizer``, ``learning_rate``); the defaults turn them into one network named
@@ -22,6 +24,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
@@ -72,9 +75,14 @@ class DataSpec:
     """What one training item (a *clip* of consecutive frames) is and how it is cut from the data.
 
     From a frame tree, clips are windows of ``clip_frames`` frames starting every ``stride`` frames
-    (default: no overlap). ``pad``: a sequence shorter than a clip still gives one, its last frame
+    (default: no overlap); or, with ``random_start``, each sequence gives one clip per epoch at a
+    start drawn anew every epoch, its frames ``s`` apart with ``s`` drawn from 1..``max_frame_step``
+    (at most sequence length // clip_frames). The draws come from the (seed, epoch, index) generator,
+    so resume stays exact. ``pad``: a sequence shorter than a clip still gives one, its last frame
     repeated. ``size`` (width, height): frames are resized on read, before augmentation. ``shards``:
     ``--data`` may also be the output of ``framepred clip`` (clips of ``clip_frames`` frames).
+    ``with_source_frames``: ``--data`` is a derived tree (``data/derived.py``) and each clip holds its
+    frames followed by the same frames of the tree it was derived from (``2 * clip_frames``).
     """
 
     clip_frames: int
@@ -83,6 +91,9 @@ class DataSpec:
     size: tuple[int, int] | None = None
     augment: AugmentOptions = NO_AUGMENTATION
     shards: bool = False
+    with_source_frames: bool = False
+    random_start: bool = False
+    max_frame_step: int = 1
 
 
 @dataclass(frozen=True)
@@ -91,12 +102,15 @@ class ValidationSpec:
 
     ``size`` (width, height) resizes the frames (fixed-size models); ``crop`` centre-crops them to a
     square side at most (default: whole frames). Sides are rounded down to the model's size multiple.
+    ``on_source_frames``: for a derived tree, validate on the frames it was derived from (the same
+    held-out sequences).
     """
 
     context: int = 2
     horizon: int = 1
     size: tuple[int, int] | None = None
     crop: int | None = None
+    on_source_frames: bool = False
 
 
 class Task(ABC):
@@ -107,9 +121,12 @@ class Task(ABC):
     # True/False for every trained network, or the names of the networks that need it.
     find_unused_parameters: ClassVar[bool | frozenset[str]] = False
     ema: ClassVar[float | None] = None  # default EMA decay of the primary network (None: no EMA)
+    # A recipe trained in stages names them in training order; ``framepred train NAME --stage S|all``.
+    stages: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, options: Any) -> None:
         self.options = options
+        self.stage: str | None = self.stages[0] if self.stages else None  # set by create_task(stage=)
         self.check_options()
 
     def check_options(self) -> None:  # noqa: B027  (optional hook)
@@ -122,6 +139,12 @@ class Task(ABC):
         It must train on any frame tree of 64x64 (or larger) frames with 12 frames per sequence."""
         return {}
 
+    @classmethod
+    def tiny_data(cls, tree: Path, folder: Path) -> Path:
+        """The data a tiny run trains on, made from such a frame tree (registry tests): the tree itself,
+        unless the recipe trains on data derived from frames, which it then prepares in ``folder``."""
+        return tree
+
     # ---- networks --------------------------------------------------------------------------------
     def build_networks(self) -> dict[str, nn.Module]:
         """Freshly initialised networks by name (initialisation draws from torch's global RNG)."""
@@ -132,9 +155,18 @@ class Task(ABC):
         raise NotImplementedError(f"{type(self).__name__} must define build_model or build_networks")
 
     # ---- data ------------------------------------------------------------------------------------
+    def use_data(self, manifest: dict[str, Any]) -> None:  # noqa: B027  (optional hook)
+        """Called with the ``manifest.json`` of ``--data`` (a frame tree's or a shard folder's; {}
+        when there is none) before ``data()`` is asked, so the recipe may follow what the data
+        records (e.g. its ``training_clips`` rule, ``framepred.data.training_clips``)."""
+
     @abstractmethod
     def data(self) -> DataSpec:
         """The training clips the data loader delivers."""
+
+    def check_data(self, root: Path, manifest: dict[str, Any]) -> None:  # noqa: B027  (optional hook)
+        """Refuse a training tree the recipe cannot use (DataError saying what to give instead), and
+        read what the networks need from its manifest; called before the networks are built."""
 
     def check_clip_size(self, height: int, width: int) -> None:  # noqa: B027  (optional hook)
         """Refuse a training clip size the recipe cannot take (UsageError naming the option)."""

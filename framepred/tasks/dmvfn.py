@@ -1,5 +1,8 @@
 """The official DMVFN training recipe (spec dmvfn.md §7).
 
+Training clips follow the data's ``training_clips`` rule (what `prepare <source>` recorded: the
+official samples of Cityscapes, KITTI, UCF101, Vimeo-90K), unless ``--clip-frames``/``--clip-stride``
+are given; trees without a rule (your own footage) get 10-frame windows without overlap.
 Per clip of N frames, every consecutive triplet (t-1, t, target) is one optimiser step. The loss of a
 step is ``sum_i decay^(last - i) * LapLoss(output_i, target)`` over the network's deep-supervision
 outputs plus ``perceptual_weight * VGG(last output, target)``. AdamW with weight decay 1e-3; the
@@ -17,7 +20,8 @@ import torch
 from torch import nn
 
 from framepred.data.augment import AugmentOptions
-from framepred.errors import UsageError
+from framepred.data.training_clips import ClipRule, read_clip_rule
+from framepred.errors import DataError, UsageError
 from framepred.losses.pixel import LaplacianLoss
 from framepred.models.registry import create_model, model_config
 from framepred.tasks.base import DataSpec, Task
@@ -25,10 +29,16 @@ from framepred.tasks.options import option
 from framepred.tasks.registry import register_task
 from framepred.tasks.schedule import warmup_cosine
 
+DEFAULT_CLIP_FRAMES = 10  # framepred's choice for trees without a rule (your footage), not the paper's
+
 
 @dataclass
 class DMVFNTaskOptions:
-    clip_frames: int = option(10, "Frames per training clip; each consecutive triplet is one step.")
+    clip_frames: int | None = option(
+        None,
+        "Frames per training clip; each consecutive triplet is one step (default: the tree's "
+        f"training_clips rule, else {DEFAULT_CLIP_FRAMES}). Either clip option replaces the rule.",
+    )
     clip_stride: int | None = option(None, "Frames between clip starts (default: the clip length).")
     crop: int | None = option(256, "Random square crop side, a multiple of 32 (none: whole frames).")
     rotate: bool = option(True, "Random 90/180/270-degree rotations.")
@@ -58,10 +68,11 @@ class DMVFNTask(Task):
         super().__init__(options)
         self.lap: LaplacianLoss | None = None
         self.vgg: nn.Module | None = None
+        self.tree_rule: ClipRule | None = None  # the data's training_clips rule (use_data)
 
     def check_options(self) -> None:
         o = self.options
-        if o.clip_frames < 3:
+        if o.clip_frames is not None and o.clip_frames < 3:
             raise UsageError(f"--clip-frames must be at least 3 (a triplet), got {o.clip_frames}")
         if o.clip_stride is not None and o.clip_stride < 1:
             raise UsageError(f"--clip-stride must be at least 1, got {o.clip_stride}")
@@ -97,10 +108,35 @@ class DMVFNTask(Task):
     def build_model(self) -> nn.Module:
         return create_model("dmvfn", **self.options.model)
 
+    def use_data(self, manifest: dict[str, Any]) -> None:
+        self.tree_rule = read_clip_rule(manifest)
+        rule = self.clip_rule()
+        if rule.frames < 3:
+            raise DataError(
+                f"the data's training clips ({rule.describe()}) are shorter than a triplet; "
+                "give --clip-frames 3 or more"
+            )
+
+    def clip_rule(self) -> ClipRule:
+        """The data's own rule (as the paper trained on it) unless a clip option is given."""
+        o = self.options
+        if o.clip_frames is None and o.clip_stride is None and self.tree_rule is not None:
+            return self.tree_rule
+        return ClipRule(
+            o.clip_frames or DEFAULT_CLIP_FRAMES, o.clip_stride, origin="--clip-frames/--clip-stride"
+        )
+
     def data(self) -> DataSpec:
         o = self.options
+        rule = self.clip_rule()
         augment = AugmentOptions(crop=o.crop, rotate=o.rotate, channel_swap=o.channel_swap, flip=o.flip)
-        return DataSpec(clip_frames=o.clip_frames, stride=o.clip_stride, augment=augment)
+        return DataSpec(
+            clip_frames=rule.frames,
+            stride=rule.stride,
+            random_start=rule.random_start,
+            max_frame_step=rule.max_frame_step,
+            augment=augment,
+        )
 
     def step_inputs(self, clips: torch.Tensor) -> Iterator[torch.Tensor]:
         batch, frames, channels, height, width = clips.shape
@@ -129,10 +165,8 @@ class DMVFNTask(Task):
         last = len(outputs) - 1
         # Losses in float32 whatever precision the network ran in.
         with torch.autocast(device_type=inputs.device.type, enabled=False):
-            lap = sum(
-                self.options.block_decay ** (last - i) * self.lap(out.float(), target)
-                for i, out in enumerate(outputs)
-            )
+            weights = [self.options.block_decay ** (last - i) for i in range(len(outputs))]
+            lap = self.lap.weighted_sum([out.float() for out in outputs], target, weights)
             total = lap
             terms = {"lap": float(lap.detach())}
             if self.vgg is not None:

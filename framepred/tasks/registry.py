@@ -15,7 +15,12 @@ from framepred.plugins import import_plugins
 
 _TASKS: dict[str, type] = {}
 # name -> the module whose import registers it (imported when first asked for).
-BUILTIN_RECIPES = {"dmvfn": "framepred.tasks.dmvfn", "videogan": "framepred.tasks.videogan"}
+BUILTIN_RECIPES = {
+    "dmvfn": "framepred.tasks.dmvfn",
+    "msgan": "framepred.tasks.msgan",
+    "fusion": "framepred.tasks.fusion",
+    "videogan": "framepred.tasks.videogan",
+}
 
 
 def register_task(name: str) -> Callable[[type], type]:
@@ -49,10 +54,20 @@ def task_class(name: str) -> type:
     return _TASKS[name]
 
 
-def create_task(name: str, **options: Any) -> Any:
-    """Build a task with its default options, overridden by keyword arguments."""
+def create_task(name: str, stage: str | None = None, **options: Any) -> Any:
+    """Build a task with its default options, overridden by keyword arguments; ``stage`` picks the
+    stage a recipe trained in stages trains (default: its first)."""
     from framepred.models.registry import check_options
 
     cls = task_class(name)
     check_options("task", name, cls.Options, options)
-    return cls(cls.Options(**options))
+    task = cls(cls.Options(**options))
+    if stage is not None:
+        if not cls.stages:
+            raise UsageError(f"the {name!r} recipe trains in one stage; drop --stage")
+        if stage not in cls.stages:
+            raise UsageError(
+                f"the {name!r} recipe has no stage {stage!r}: choose one of {', '.join(cls.stages)} or all"
+            )
+        task.stage = stage
+    return task

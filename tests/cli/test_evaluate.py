@@ -145,6 +145,59 @@ def test_default_metrics_without_the_backbone_warn_and_score_the_rest(folders, o
     assert "warning" in result.stderr and "alexnet-owt-7be5be79.pth" in result.stderr
 
 
+@pytest.fixture
+def sampled_dmvfn(tmp_path):
+    from framepred.models.checkpoint import save_model
+    from framepred.models.registry import create_model
+
+    torch.manual_seed(0)
+    path = tmp_path / "dmvfn.safetensors"
+    save_model(create_model("dmvfn", features=[8] * 9, routing="sample"), path)
+    return path
+
+
+def test_seed_changes_dmvfns_sampled_routing_and_repeats(tree, sampled_dmvfn) -> None:
+    def psnr(seed: int) -> list[float]:
+        args = ["--data", str(tree), "--weights", str(sampled_dmvfn), "--metrics", "psnr", "--device", "cpu"]
+        result = run([*args, "--seed", str(seed), "--json"])
+        assert result.exit_code == 0, result.output
+        return [row["psnr"] for row in json.loads(result.stdout)["per_step"]]
+
+    assert psnr(1) == psnr(1)
+    assert psnr(1) != psnr(2)
+
+
+def test_save_images_writes_every_window_and_rescores_per_step(tree, tmp_path) -> None:
+    pred, truth = tmp_path / "saved" / "pred", tmp_path / "saved" / "gt"
+    args = ["--data", str(tree), "--model", "linear", "--metrics", "psnr", "--device", "cpu", "--json"]
+    scored = run(
+        [*args, "--protocol", "next", "--steps", "2", "--save-images", str(pred), "--save-truth", str(truth)]
+    )
+    assert scored.exit_code == 0, scored.output
+    # next protocol on 9-frame sequences: windows 0..5 of each sequence, t+1 and t+2
+    expected = {f"seq{s}/{w:06d}/t+{k}.png" for s in range(2) for w in range(6) for k in (1, 2)}
+    assert {p.relative_to(pred).as_posix() for p in pred.rglob("*.png")} == expected
+    assert {p.relative_to(truth).as_posix() for p in truth.rglob("*.png")} == expected
+    # window 3 of seq1 predicts frames 5 and 6 of the sequence
+    from framepred.io.images import read_image
+
+    np.testing.assert_array_equal(
+        read_image(truth / "seq1/000003/t+2.png"), read_image(tree / "test/seq1/000006.png")
+    )
+    rescored = run(
+        ["--pred", str(pred), "--gt", str(truth), "--metrics", "psnr", "--device", "cpu", "--json"]
+    )
+    assert rescored.exit_code == 0, rescored.output
+    model, files = json.loads(scored.stdout), json.loads(rescored.stdout)
+    assert files["count"] == model["count"] == 12
+    for a, b in zip(files["per_step"], model["per_step"], strict=True):
+        assert a["step"] == b["step"] and a["psnr"] == pytest.approx(b["psnr"], abs=0.05)  # 8-bit files
+    # one missing file is named, relative to --gt
+    (pred / "seq0" / "000002" / "t+2.png").unlink()
+    missing = run(["--pred", str(pred), "--gt", str(truth), "--metrics", "psnr", "--device", "cpu"])
+    assert missing.exit_code == 2 and "seq0/000002/t+2.png" in missing.output
+
+
 def test_metric_asked_for_on_frames_too_small_is_an_error(folders) -> None:
     pred, gt = folders  # 40 x 40: MS-SSIM needs 161 px
     result = run(["--pred", str(pred), "--gt", str(gt), "--metrics", "psnr,msssim", "--device", "cpu"])

@@ -159,5 +159,6 @@ def test_options_that_do_not_fit(tmp_path, official) -> None:
         "device",
     )
     one_line_error(
-        runner.invoke(app, ["predict", str(first), "-o", out, "--model", "linear"]), "2 context images"
+        runner.invoke(app, ["predict", str(first), "-o", out, "--model", "linear"]),
+        "reads 2 context frames: give 2 images",
     )

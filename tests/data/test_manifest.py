@@ -123,3 +123,19 @@ def test_hand_made_split_and_unknown_fields_are_kept(inputs, tmp_path: Path) -> 
     manifest = read_manifest(out)
     assert manifest["note"] == "keep me" and manifest["source"] == "videos"
     assert manifest["splits"]["mine"] == {"sequences": 1, "frames": 1}
+
+
+def test_the_training_clip_rule_follows_the_train_split(inputs, tmp_path: Path) -> None:
+    videos, folders = inputs
+    raw = tmp_path / "kitti"
+    make_kitti_drive(raw, "2011_09_26_drive_0001_sync", 10, cameras=("image_02", "image_03"))
+    out = tmp_path / "tree"
+    prepare_kitti(raw, out, size=(16, 8), train_drives=["2011_09_26_drive_0001"], test_drives=[])
+    rule = read_manifest(out)["training_clips"]
+    assert (rule["frames"], rule["stride"]) == (9, 1)
+    prepare_frames(folders, out, size=(16, 8), split="val")  # another split keeps the rule
+    assert read_manifest(out)["training_clips"] == rule
+    # a test-only KITTI tree has no train split, so no rule
+    only_test = tmp_path / "test_only"
+    prepare_kitti(raw, only_test, size=(16, 8), train_drives=[], test_drives=["2011_09_26_drive_0001"])
+    assert "training_clips" not in read_manifest(only_test)

@@ -3,12 +3,12 @@
 import torch
 from torch import nn
 
-from framepred.engine.device import to_channels_last
+from framepred.engine.device import channels_last_
 
 
 def test_mixed_2d_and_3d_weights_get_their_own_channels_last_format():
     module = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ConvTranspose3d(4, 2, 4, 2, 1), nn.BatchNorm3d(2))
-    to_channels_last(module)
+    channels_last_(module)
     assert module[0].weight.is_contiguous(memory_format=torch.channels_last)
     assert module[1].weight.is_contiguous(memory_format=torch.channels_last_3d)
     assert not module[1].weight.is_contiguous()

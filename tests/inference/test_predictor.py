@@ -104,10 +104,26 @@ def test_predict_batch_matches_single_predictions() -> None:
         )
 
 
-def test_sample_routing_gives_the_same_frame_on_every_call() -> None:
-    predictor = Predictor(dmvfn(seed=8, routing="sample"), "RGB", "cpu")
+def test_sample_routing_draws_fresh_gates_per_call_and_repeats_for_the_same_seed() -> None:
+    model = dmvfn(seed=8, routing="sample")
     frames = random_frames(2, 32, 48, seed=9)
-    np.testing.assert_array_equal(predictor.predict(frames), predictor.predict(frames))
+    first = Predictor(model, "RGB", "cpu", seed=5)
+    calls = [first.predict(frames) for _ in range(4)]
+    assert any(not np.array_equal(calls[0], other) for other in calls[1:])  # one stream, advanced
+    rolled = list(first.rollout(frames, 3))
+    # A new Predictor with the same seed starts the same stream: the same frames, call for call.
+    again = Predictor(model, "RGB", "cpu", seed=5)
+    for expected in calls:
+        np.testing.assert_array_equal(again.predict(frames), expected)
+    for got, expected in zip(again.rollout(frames, 3), rolled, strict=True):
+        np.testing.assert_array_equal(got, expected)
+    other = Predictor(model, "RGB", "cpu", seed=6)
+    assert any(not np.array_equal(other.predict(frames), c) for c in calls)
+    # Without a seed a Predictor starts from the model's own (the config's 1234).
+    default, explicit = Predictor(model, "RGB", "cpu"), None
+    first_default = default.predict(frames)
+    explicit = Predictor(model, "RGB", "cpu", seed=1234)
+    np.testing.assert_array_equal(explicit.predict(frames), first_default)
 
 
 def test_from_checkpoint_with_routing_override(tmp_path) -> None:

@@ -77,3 +77,22 @@ def test_pyramid_reconstructs_the_image():
 def test_bad_size_is_a_clear_error():
     with pytest.raises(ValueError, match="multiples of 32"):
         LaplacianLoss()(torch.rand(1, 3, 48, 48), torch.rand(1, 3, 48, 48))
+
+
+def test_weighted_sum_equals_separate_pyramids_of_prediction_and_target():
+    generator = torch.Generator().manual_seed(4)
+    target = torch.rand(2, 3, 64, 96, generator=generator)
+    predictions = [torch.rand(2, 3, 64, 96, generator=generator) for _ in range(4)]
+    weights = [0.8**3, 0.8**2, 0.8, 1.0]
+    loss = LaplacianLoss()
+    kernel = gaussian_kernel()
+    target_bands = laplacian_pyramid(target, kernel)
+    expected = sum(
+        w * sum(l1_loss(a, b) for a, b in zip(laplacian_pyramid(p, kernel), target_bands, strict=True))
+        for w, p in zip(weights, predictions, strict=True)
+    )
+    assert loss.weighted_sum(predictions, target, weights).item() == pytest.approx(expected.item(), rel=1e-6)
+    assert loss(predictions[0], target).item() == pytest.approx(
+        sum(l1_loss(a, b) for a, b in zip(laplacian_pyramid(predictions[0], kernel), target_bands)).item(),
+        rel=1e-6,
+    )

@@ -130,12 +130,26 @@ def test_skipped_blocks_cost_nothing_and_gates_are_per_sample(net: DMVFN) -> Non
     torch.testing.assert_close(together[-1][1], alone1[-1][0], rtol=0, atol=1e-5)
 
 
-def test_sample_routing_is_deterministic_by_seed(net: DMVFN) -> None:
-    x = frames(seed=3)
-    context = torch.stack([x[:, :3], x[:, 3:]], 1)
+def test_sample_routing_draws_fresh_gates_on_every_call_and_repeats_by_seed(net: DMVFN) -> None:
+    x = frames(seed=3, batch=2)
+    net.reseed(7)
     with torch.no_grad():
-        first, second = net.predict(context), net.predict(context)
-    assert torch.equal(first, second)
+        calls = [net._test_gates(x) for _ in range(20)]
+    # every call (and every sample of a call) has its own draw
+    assert len({tuple(gates.flatten().tolist()) for gates in calls}) > 15
+    assert any(not torch.equal(gates[0], gates[1]) for gates in calls)
+    net.reseed(7)
+    with torch.no_grad():
+        again = [net._test_gates(x) for _ in range(20)]
+    assert all(torch.equal(a, b) for a, b in zip(calls, again, strict=True))  # same seed, same stream
+    context = torch.stack([x[:, :3], x[:, 3:]], 1)
+    net.reseed(7)
+    with torch.no_grad():
+        outputs = [net.predict(context) for _ in range(4)]
+    assert any(not torch.equal(outputs[0], other) for other in outputs[1:])
+    net.reseed(7)
+    with torch.no_grad():
+        assert torch.equal(net.predict(context), outputs[0])
     gates = set()
     for seed in range(6):
         model = create_model("dmvfn", routing="sample", seed=seed, features=[8, 8, 8, 8, 8, 8, 8, 8, 8])

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import tests.engine.toy_gan  # noqa: F401  (a plugin model goes through the same tests)
+import tests.engine.toy_staged  # noqa: F401
 from framepred.inference.predictor import Predictor
 from framepred.models import create_model, list_models, load_model, model_entry, save_model
 

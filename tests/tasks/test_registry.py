@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import tests.engine.toy_gan  # noqa: F401  (the two-network test recipe goes through the same tests)
+import tests.engine.toy_staged  # noqa: F401  (and the two-stage one)
 from framepred.engine.config import TrainConfig
 from framepred.engine.trainer import Trainer, train
 from framepred.inference.predictor import Predictor
@@ -27,6 +28,12 @@ def _config(name, tree, run_dir, steps):
     )  # fmt: skip
 
 
+def _run_dirs(name, run_dir):
+    """The run directory, or one per stage for a recipe trained in stages (engine/stages.py)."""
+    stages = task_class(name).stages
+    return [run_dir / "stages" / stage for stage in stages] if stages else [run_dir]
+
+
 def _rows(run_dir):
     with open(run_dir / "metrics.csv", newline="") as handle:
         return [{k: v for k, v in r.items() if k != "elapsed_s"} for r in csv.DictReader(handle)]
@@ -34,11 +41,13 @@ def _rows(run_dir):
 
 @pytest.mark.parametrize("name", list_tasks())
 def test_trains_resumes_exactly_and_predicts(name, tree, tmp_path, monkeypatch):
+    tree = task_class(name).tiny_data(tree, tmp_path)
     whole, broken = tmp_path / "whole", tmp_path / "broken"
     result = train(_config(name, tree, whole, steps=3))
-    assert result.steps == 3
-    rows = [r for r in _rows(whole) if r["kind"] == "train"]
-    assert [r["step"] for r in rows] == ["1", "2", "3"]
+    assert result.steps == 3 * len(_run_dirs(name, whole))
+    for run_dir in _run_dirs(name, whole):
+        rows = [r for r in _rows(run_dir) if r["kind"] == "train"]
+        assert [r["step"] for r in rows] == ["1", "2", "3"]
 
     real_round = Trainer._round
 
@@ -52,7 +61,8 @@ def test_trains_resumes_exactly_and_predicts(name, tree, tmp_path, monkeypatch):
         train(_config(name, tree, broken, steps=3))
     monkeypatch.setattr(Trainer, "_round", real_round)
     train(_config(name, tree, broken, steps=3), resume=True)
-    assert _rows(broken) == _rows(whole)
+    for whole_dir, broken_dir in zip(_run_dirs(name, whole), _run_dirs(name, broken), strict=True):
+        assert _rows(broken_dir) == _rows(whole_dir)
 
     predictor = Predictor.from_checkpoint(whole / "checkpoints" / "last" / "model.safetensors", device="cpu")
     rng = np.random.default_rng(0)

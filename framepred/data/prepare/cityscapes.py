@@ -23,6 +23,7 @@ from framepred.data.prepare.common import (
     run_plan,
 )
 from framepred.data.sharding import Shard
+from framepred.data.training_clips import windows
 from framepred.errors import DataError
 
 DEFAULT_SIZE = (1024, 512)
@@ -107,6 +108,10 @@ def plan_cityscapes(raw: str | os.PathLike, size: tuple[int, int] | None = None)
         jobs=jobs,
         size=size or DEFAULT_SIZE,
         protocol=dmvfn_protocol(jobs, TEST_WINDOW, None),
+        # CityTrainDataset: the first 30 frames of each snippet, i.e. the whole snippet.
+        training_clips=windows(
+            SNIPPET_FRAMES, SNIPPET_FRAMES, "DMVFN CityTrainDataset: each whole 30-frame snippet"
+        ),
         notes=notes,
     )
 

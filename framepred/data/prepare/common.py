@@ -50,6 +50,7 @@ class Plan:
     jobs: list[PlannedSequence]
     size: tuple[int, int] | None  # output (width, height); None keeps the source size
     protocol: dict[str, Any] | None = None  # evaluation windows (docs/data-format.md)
+    training_clips: dict[str, Any] | None = None  # the paper's training samples (data/training_clips.py)
     notes: list[str] = field(default_factory=list)  # things the user should know (skipped splits...)
 
 
@@ -196,6 +197,7 @@ def run_plan(
         frame_counts=[len(job.frames) for job in plan.jobs],
         origins={f"{job.split}/{job.name}": job.origin for job in plan.jobs},
         protocol=plan.protocol,
+        training_clips=plan.training_clips,
         notes=plan.notes,
         raw=plan.raw,
         exclusive=True,

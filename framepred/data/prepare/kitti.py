@@ -29,6 +29,7 @@ from framepred.data.prepare.common import (
     run_plan,
 )
 from framepred.data.sharding import Shard
+from framepred.data.training_clips import windows
 from framepred.errors import DataError, UsageError
 
 DEFAULT_SIZE = (832, 256)
@@ -139,6 +140,8 @@ def plan_kitti(
         jobs=jobs,
         size=size or DEFAULT_SIZE,
         protocol=dmvfn_protocol(jobs, WINDOW, 1),
+        # The official clips are every stride-1 9-frame window of each training stream (13,500).
+        training_clips=windows(WINDOW, 1, "DMVFN KittiTrainDataset: every 9-frame window, stride 1"),
         notes=notes,
     )
 

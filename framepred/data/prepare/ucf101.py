@@ -27,6 +27,7 @@ from framepred.data.prepare.common import (
     subfolders,
 )
 from framepred.data.sharding import Shard
+from framepred.data.training_clips import random_clips
 from framepred.errors import DataError
 
 VIDEO_PATTERN = re.compile(r"^v_(?P<cls>[A-Za-z]+)_g(?P<group>\d{2})_c(?P<clip>\d{2})$")
@@ -113,7 +114,12 @@ def plan_ucf101(
         notes.append(
             f"{len(videos) - len(splits)} video folder(s) are in neither split list and were left out"
         )
-    return Plan(source="ucf101", raw=raw, jobs=jobs, size=size, protocol=None, notes=notes)
+    # UCFTrainDataset: per video and epoch, 10 frames s apart (s in 1..5, at most frames // 10) from
+    # a random start.
+    rule = random_clips(10, 5, "DMVFN UCFTrainDataset: one 10-frame clip per video per epoch, stride 1-5")
+    return Plan(
+        source="ucf101", raw=raw, jobs=jobs, size=size, protocol=None, training_clips=rule, notes=notes
+    )
 
 
 def prepare_ucf101(

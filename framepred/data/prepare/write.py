@@ -51,6 +51,7 @@ class WritePlan:
     frame_counts: list[int] | None = None  # frames each job makes, when known up front
     origins: dict[str, str] | None = None  # "split/name" -> where it came from
     protocol: dict[str, Any] | None = None
+    training_clips: dict[str, Any] | None = None  # the paper's training samples (data/training_clips.py)
     notes: list[str] = field(default_factory=list)
     raw: Path | None = None  # read-only input folder that the output must not be inside
     exclusive: bool = False  # its splits hold only its sequences (the public data sets)
@@ -60,7 +61,7 @@ class WritePlan:
 
     def contribution(self) -> Contribution:
         entries = {"origins": self.origins} if self.origins else {}
-        return Contribution(self.splits(), entries, self.protocol)
+        return Contribution(self.splits(), entries, self.protocol, self.training_clips)
 
     def run(self) -> str:
         """The name of a sharded run of this plan: the tasks must agree on all of this."""
