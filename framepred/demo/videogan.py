@@ -24,7 +24,12 @@ STEPS = 1000
 FALL = 1.0  # pixels per frame: every disc falls straight down at this speed
 MINUTES = 3.0
 BATCH = 8
-DEMO_TASK = {"frames": FRAMES, "width": 1 / 16}
+# Not the paper's recipe (measured in docs/videogan.md): from the official start the generator's
+# output stays flat grey for the few hundred rounds a demo has; the input image as the background
+# and an L1 loss on the future start it at copy-last and teach it the fall.
+DEMO_TASK = {"frames": FRAMES, "width": 1 / 16, "input_background": True, "future_weight": 10.0}
+PER_STEP_KEYS = ("per_step_psnr", "copy_last_per_step_psnr")
+TABLE_STEPS = (1, 2, 4, 8, 16, 24, 31)  # the per-step table's columns
 
 
 def _scene(rng: np.random.Generator) -> tuple[np.ndarray, list[dict]]:
@@ -169,11 +174,16 @@ def run(options: DemoOptions) -> DemoResult:
         "futures": str(gif),
     }
     write_results(options.out / "results.json", summary)
+    per_step = {
+        label: {f"psnr t+{row['step']}": row["psnr"] for row in run["per_step"] if row["step"] in TABLE_STEPS}
+        for label, run in ((label, scores), ("copy-last", scores["baselines"]["copy-last"]))
+    }
     return DemoResult(
         title=f"frames 1-31 from frame 0, mean over the synthetic test split ({scores['count']} videos)",
         rows=rows,
         files={"futures (input | generated | real | mask)": str(gif), "training run": str(run_dir)},
         steps=result.steps,
         beats_baselines=scores["mean"]["psnr"] > copy_last["psnr"],
-        extra={"json": {"model": summary["model"], "copy-last": summary["copy-last"]}},
+        extra={"json": {k: summary[k] for k in ("model", "copy-last", *PER_STEP_KEYS)}},
+        tables=[(f"PSNR (dB) per step, all generated from frame 0 ({scores['count']} videos)", per_step)],
     )

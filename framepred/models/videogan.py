@@ -45,6 +45,7 @@ SIZE = 64  # frame side, fixed by the architecture (4 x 4 doubled four times)
 NOISE = 100  # length of z in the unconditional model
 FRAMES_MULTIPLE = 16  # the foreground stream doubles time four times
 CONDITIONS = ("image", "none")
+CLOSED_MASK_LOGIT = -3.0  # --input-background: the mask starts at sigmoid(-3) = 0.05
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,10 @@ class VideoGANConfig:
     condition: str = "image"  # image: the future of one image; none: videos from noise
     frames: int = 32  # frames per generated video, a multiple of 16
     width: float = 1.0  # multiplier of every channel count
+    # Not in the paper: the conditional background is the input image plus the background stream's
+    # correction, (x + b).clamp(-1, 1), and the mask starts nearly closed (sigmoid(-3) = 0.05), so
+    # the model starts from copy-last (see docs/videogan.md).
+    input_background: bool = False
 
     def __post_init__(self) -> None:
         if self.condition not in CONDITIONS:
@@ -65,6 +70,11 @@ class VideoGANConfig:
             )
         if not 0 < self.width <= 4:
             raise UsageError(f"VideoGAN width must be in (0, 4], got {self.width}")
+        if self.input_background and self.condition != "image":
+            raise UsageError(
+                "--input-background needs the conditional model (--cond image): an unconditional "
+                "one has no input image to start its background from"
+            )
 
 
 def _channels(base: int, width: float) -> int:
@@ -192,6 +202,8 @@ class VideoGAN(nn.Module):
             self.background = BackgroundStream(NOISE, (c(512), c(256), c(128), c(64)), stem=True)
             self.foreground = ForegroundStream(NOISE, (c(512), c(256), c(128), c(64)), (depth, 4, 4))
         init_weights(self)
+        if config.input_background:
+            nn.init.constant_(self.foreground.mask.bias, CLOSED_MASK_LOGIT)
 
     @property
     def conditional(self) -> bool:
@@ -205,6 +217,8 @@ class VideoGAN(nn.Module):
         if self.encoder is not None:
             code = self.encoder(x)  # B x C x 4 x 4
             background = self.background(code)
+            if self.config.input_background:
+                background = (x + background).clamp(-1.0, 1.0)
             foreground, mask = self.foreground(code[:, :, None])  # as B x C x 1 x 4 x 4
         else:
             background = self.background(x[:, :, None, None])

@@ -19,6 +19,7 @@ shards of 64x64 clips work too. Values go to [-1, 1] here, as the official code.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +49,12 @@ class VideoGANTaskOptions:
     reconstruction_weight: float | None = option(
         None, "Weight of L1(frame 0, input image), conditional model (default 10)."
     )
+    future_weight: float = option(
+        0.0, "Not in the paper: weight of L1(frames 1.., the real future), conditional model (default 0)."
+    )
+    input_background: bool = option(
+        False, "Not in the paper: the background is the input image plus the stream's correction."
+    )
     mask_weight: float | None = option(
         None, "Weight of the mask's L1 norm (default: 0.1 unconditional, 0 conditional)."
     )
@@ -75,7 +82,9 @@ class VideoGANTask(Task):
     # ---- options ---------------------------------------------------------------------------------
     def check_options(self) -> None:
         o = self.options
-        self.model_config = VideoGANConfig(condition=o.condition, frames=o.frames, width=o.width)
+        self.model_config = VideoGANConfig(
+            condition=o.condition, frames=o.frames, width=o.width, input_background=o.input_background
+        )
         check_kind(o.gan_loss)
         conditional = o.condition == "image"
         if o.reconstruction_weight is not None and not conditional:
@@ -83,8 +92,14 @@ class VideoGANTask(Task):
                 "--reconstruction-weight applies to the conditional model (--cond image): an "
                 "unconditional one has no input image to reconstruct"
             )
+        if o.future_weight and not conditional:
+            raise UsageError(
+                "--future-weight applies to the conditional model (--cond image): an unconditional "
+                "one has no real future to compare with"
+            )
         for name, value in (
             ("--reconstruction-weight", o.reconstruction_weight),
+            ("--future-weight", o.future_weight),
             ("--mask-weight", o.mask_weight),
         ):
             if value is not None and value < 0:
@@ -124,8 +139,7 @@ class VideoGANTask(Task):
 
     # ---- networks and data -----------------------------------------------------------------------
     def build_networks(self) -> dict[str, nn.Module]:
-        o = self.options
-        generator = create_model("videogan", condition=o.condition, frames=o.frames, width=o.width)
+        generator = create_model("videogan", **dataclasses.asdict(self.model_config))
         return {"generator": generator, "discriminator": VideoDiscriminator(self.model_config)}
 
     def data(self) -> DataSpec:
@@ -174,6 +188,10 @@ class VideoGANTask(Task):
                 reconstruction = (streams.video[:, :, 0].float() - videos[:, :, 0].float()).abs().mean()
                 total = total + self.reconstruction_weight * reconstruction
                 terms["rec"] = float(reconstruction.detach())
+            if self.options.future_weight > 0:
+                future = (streams.video[:, :, 1:].float() - videos[:, :, 1:].float()).abs().mean()
+                total = total + self.options.future_weight * future
+                terms["future"] = float(future.detach())
             if self.mask_weight > 0:
                 mask = streams.mask.float().mean()  # its L1 norm per element: the mask is non-negative
                 total = total + self.mask_weight * mask
@@ -183,6 +201,7 @@ class VideoGANTask(Task):
     def phases(self) -> tuple[Phase, ...]:
         o = self.options
         g_terms = ("adv",) + (("rec",) if self.reconstruction_weight > 0 else ())
+        g_terms += ("future",) if self.options.future_weight > 0 else ()
         g_terms += ("mask",) if self.mask_weight > 0 else ()
         return (
             Phase("D", "discriminator", self.d_loss, ("real", "fake"), every=o.d_every),

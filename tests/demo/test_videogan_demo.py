@@ -18,7 +18,9 @@ def test_demo_writes_everything(tmp_path):
     )
     assert result.exit_code == 0, result.output
     scores = json.loads(result.stdout)
-    assert set(scores) == {"model", "copy-last"} and 10 < scores["copy-last"]["psnr"] < 60
+    assert set(scores) == {"model", "copy-last", "per_step_psnr", "copy_last_per_step_psnr"}
+    assert 10 < scores["copy-last"]["psnr"] < 60
+    assert "t+31" in result.output  # the per-step table beside copy-last
     summary = json.loads((tmp_path / "results.json").read_text())
     assert len(summary["per_step_psnr"]) == len(summary["copy_last_per_step_psnr"]) == 31
     futures = read_video(tmp_path / "futures.gif")

@@ -120,3 +120,16 @@ def test_unconditional_samples_and_refuses_images():
         model.predict_many(torch.rand(1, 1, 3, 64, 64))
     with pytest.raises(UsageError, match="conditional"):
         create_model("videogan", frames=16, width=1 / 16).sample(1)
+
+
+def test_input_background_starts_from_the_input_image():
+    torch.manual_seed(0)
+    model = create_model("videogan", frames=16, width=1 / 16, input_background=True).eval()
+    image = torch.rand(2, 3, 64, 64) * 1.6 - 0.8
+    with torch.no_grad():
+        streams = model(image)
+    # the stream's correction starts near 0 (official initialisation), so the background is the image
+    assert (streams.background - image).abs().max() < 0.05
+    assert streams.background.abs().max() <= 1
+    with pytest.raises(UsageError, match="--input-background"):
+        create_model("videogan", condition="none", input_background=True)

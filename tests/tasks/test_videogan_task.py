@@ -25,6 +25,7 @@ def test_defaults_are_the_papers():
     o = task.options
     assert (o.condition, o.frames, o.lr, o.beta1, o.gan_loss) == ("image", 32, 2e-4, 0.5, "bce")
     assert task.reconstruction_weight == 10 and task.mask_weight == 0
+    assert o.future_weight == 0 and not o.input_background  # the deviations are off by default
     unconditional = create_task("videogan", condition="none")
     assert unconditional.reconstruction_weight == 0 and unconditional.mask_weight == 0.1
     assert unconditional.validation() is None  # nothing to score videos from noise against
@@ -46,6 +47,9 @@ def test_defaults_are_the_papers():
         ({"beta1": 1.0}, "--beta1"),
         ({"lr": 0.0}, "--lr"),
         ({"val_steps": 32}, "--val-steps"),
+        ({"future_weight": -1.0}, "--future-weight"),
+        ({"condition": "none", "future_weight": 1.0}, "no real future"),
+        ({"condition": "none", "input_background": True}, "--input-background"),
     ],
 )
 def test_bad_options_are_refused_up_front(options, message):
@@ -80,6 +84,20 @@ def test_generator_loss_terms():
     assert total.item() == pytest.approx(terms["adv"] + 10 * terms["rec"], rel=1e-4)
     loss, d_terms = task.d_loss(nets, videos, 0)
     assert loss.item() > 0 and 0 < d_terms["real"] < 1 and 0 < d_terms["fake"] < 1
+
+
+def test_future_l1_is_added_when_asked():
+    task = create_task("videogan", future_weight=2.0, **TINY)
+    nets = _nets(task)
+    videos = next(task.step_inputs(torch.rand(2, 16, 3, 64, 64)))
+    total, terms = task.g_loss(nets, videos, 0)
+    assert set(terms) == {"adv", "rec", "future"}
+    with torch.no_grad():
+        made = nets.generator(videos[:, :, 0]).video
+    future = (made[:, :, 1:] - videos[:, :, 1:]).abs().mean().item()
+    assert terms["future"] == pytest.approx(future, rel=1e-4)
+    assert total.item() == pytest.approx(terms["adv"] + 10 * terms["rec"] + 2 * future, rel=1e-4)
+    assert task.phases()[1].terms == ("adv", "rec", "future")
 
 
 def test_unconditional_losses_share_one_noise_draw_per_round():
