@@ -5,9 +5,9 @@ For ``B x 3 x H x W`` frames in [0, 1]: map to [-1, 1]; shift/scale per channel 
 re-expressed for [-1, 1]); take AlexNet's five ReLU outputs; scale every feature vector to unit length
 (``f / (|f| + 1e-10)``); square the difference between the two frames; weight the channels with the
 learned non-negative heads; average over space; sum the five layers. Pred and gt go through the
-backbone as one batch; :meth:`LPIPS.features` and :meth:`LPIPS.distance` split the two halves, so
-that one ground truth compared with several predictions (a model and its baselines) goes through
-AlexNet once.
+backbone as one batch (on the CPU one pair at a time); :meth:`LPIPS.features` and
+:meth:`LPIPS.distance` split the two halves, so that one ground truth compared with several
+predictions (a model and its baselines) goes through AlexNet once.
 
 Inputs are RGB, as the metric was trained. DMVFN's published tables fed BGR frames; ``bgr=True``
 flips the channels first to reproduce them.
