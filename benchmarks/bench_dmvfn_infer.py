@@ -178,7 +178,14 @@ def build_variants(
 
     def framepred_run(p: Predictor, size: int) -> Callable[[], torch.Tensor]:
         context = to_context(frames, size, device)
-        return lambda: p.predict_batch(context)[:1]
+
+        def run() -> torch.Tensor:
+            # sample routing draws fresh gates every call; start the stream again so every call
+            # draws the gates the official "sample gates" row runs (a no-op for the other modes)
+            p.model.reseed()
+            return p.predict_batch(context)[:1]
+
+        return run
 
     fp32, bf16 = predictor("all"), predictor("all", precision="bf16")
     variants = [
@@ -396,11 +403,17 @@ def profile_rows(
         predictor.predict_batch(context)
     times: dict[tuple[str, str], float] = defaultdict(float)
     for event in prof.key_averages(group_by_input_shape=True):
-        full = any(len(s) == 4 and tuple(s[2:]) == (height, width) for s in event.input_shapes if s)
+        full = any(_has_frame_size(shape, height, width) for shape in event.input_shapes)
         times[(event.key, "full" if full else "coarser")] += event.self_cpu_time_total / 1e6
     total = sum(times.values())
     ranked = sorted(times.items(), key=lambda item: -item[1])[:top]
     return [(name, where, seconds, seconds / total) for (name, where), seconds in ranked]
+
+
+def _has_frame_size(shape: list[int] | None, height: int, width: int) -> bool:
+    """Whether a tensor shape holds height then width next to each other (NCHW or a B x H x W x 2 grid)."""
+    shape = list(shape or [])
+    return any(shape[i : i + 2] == [height, width] for i in range(len(shape) - 1))
 
 
 # ---- main ----------------------------------------------------------------------------------------------
