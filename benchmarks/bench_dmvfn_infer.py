@@ -16,6 +16,7 @@ encoding behind) against the official script's loop (read two frames, forward, w
 
     .venv/bin/python benchmarks/bench_dmvfn_infer.py                       # 256x448 and 512x1024
     .venv/bin/python benchmarks/bench_dmvfn_infer.py --sizes 512x1024 --batch 4 --compile
+    .venv/bin/python benchmarks/bench_dmvfn_infer.py --sizes 512x1024 --rounds 1 --pipeline-frames 0 --profile
 """
 
 from __future__ import annotations
@@ -177,7 +178,14 @@ def build_variants(
 
     def framepred_run(p: Predictor, size: int) -> Callable[[], torch.Tensor]:
         context = to_context(frames, size, device)
-        return lambda: p.predict_batch(context)[:1]
+
+        def run() -> torch.Tensor:
+            # sample routing draws fresh gates every call; start the stream again so every call
+            # draws the gates the official "sample gates" row runs (a no-op for the other modes)
+            p.model.reseed()
+            return p.predict_batch(context)[:1]
+
+        return run
 
     fp32, bf16 = predictor("all"), predictor("all", precision="bf16")
     variants = [
@@ -374,6 +382,40 @@ def _status_kib(field: str) -> int:
     raise RuntimeError(f"/proc/self/status has no {field}")
 
 
+# ---- where the time goes (optional) -------------------------------------------------------------------
+
+
+def profile_rows(
+    height: int, width: int, device: torch.device, top: int = 12
+) -> list[tuple[str, str, float, float]]:
+    """torch.profiler self time of one framepred fp32 batch-1 call with all blocks, per operator and
+    per resolution (``full`` when an input of the operator has the frame's height and width)."""
+    from collections import defaultdict
+
+    from torch.profiler import profile
+
+    torch.manual_seed(0)
+    predictor = Predictor(create_model("dmvfn", routing="all"), "RGB", device)
+    frames, _ = frames_at(height, width)
+    context = to_context(frames, 1, device)
+    predictor.predict_batch(context)  # warm-up: caches, grids, allocator
+    with profile(record_shapes=True) as prof:
+        predictor.predict_batch(context)
+    times: dict[tuple[str, str], float] = defaultdict(float)
+    for event in prof.key_averages(group_by_input_shape=True):
+        full = any(_has_frame_size(shape, height, width) for shape in event.input_shapes)
+        times[(event.key, "full" if full else "coarser")] += event.self_cpu_time_total / 1e6
+    total = sum(times.values())
+    ranked = sorted(times.items(), key=lambda item: -item[1])[:top]
+    return [(name, where, seconds, seconds / total) for (name, where), seconds in ranked]
+
+
+def _has_frame_size(shape: list[int] | None, height: int, width: int) -> bool:
+    """Whether a tensor shape holds height then width next to each other (NCHW or a B x H x W x 2 grid)."""
+    shape = list(shape or [])
+    return any(shape[i : i + 2] == [height, width] for i in range(len(shape) - 1))
+
+
 # ---- main ----------------------------------------------------------------------------------------------
 
 
@@ -394,6 +436,7 @@ def main() -> None:
     parser.add_argument("--compile", action="store_true", help="also time torch.compile (slow to compile)")
     parser.add_argument("--pipeline-frames", type=int, default=9, help="frames of the folder job (0: skip)")
     parser.add_argument("--memory", action="store_true", help="also measure peak memory (fresh processes)")
+    parser.add_argument("--profile", action="store_true", help="also profile one fp32 call per operator")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, default=0, help="CPU threads (default: torch's choice)")
     parser.add_argument("--memory-of", help=argparse.SUPPRESS)  # internal: one variant's peak memory
@@ -448,6 +491,13 @@ def main() -> None:
         print(f"peak extra resident memory of one call at {height}x{width}:")
         memory = peak_memory_mib(f"{height}x{width}", args.batch, device)
         print_table(["call", "MiB"], [[n, f"{m:.0f}"] for n, m in memory])
+    if args.profile:
+        height, width = sizes[-1]
+        print(f"torch.profiler, one framepred fp32 call, batch 1, all blocks, {height}x{width}:")
+        print_table(
+            ["operator", "inputs at", "self s", "share"],
+            [[n, w, f"{t:.3f}", f"{100 * f:.1f}%"] for n, w, t, f in profile_rows(height, width, device)],
+        )
 
 
 if __name__ == "__main__":

@@ -5,9 +5,9 @@ For ``B x 3 x H x W`` frames in [0, 1]: map to [-1, 1]; shift/scale per channel 
 re-expressed for [-1, 1]); take AlexNet's five ReLU outputs; scale every feature vector to unit length
 (``f / (|f| + 1e-10)``); square the difference between the two frames; weight the channels with the
 learned non-negative heads; average over space; sum the five layers. Pred and gt go through the
-backbone as one batch; :meth:`LPIPS.features` and :meth:`LPIPS.distance` split the two halves, so
-that one ground truth compared with several predictions (a model and its baselines) goes through
-AlexNet once.
+backbone as one batch (on the CPU one pair at a time); :meth:`LPIPS.features` and
+:meth:`LPIPS.distance` split the two halves, so that one ground truth compared with several
+predictions (a model and its baselines) goes through AlexNet once.
 
 Inputs are RGB, as the metric was trained. DMVFN's published tables fed BGR frames; ``bgr=True``
 flips the channels first to reproduce them.
@@ -89,9 +89,17 @@ class LPIPS(nn.Module):
     def forward(self, pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
         """LPIPS of each frame pair (float64, shape ``B``); frames in [0, 1], short side >= 31 px."""
         pred, gt = check_pair(pred, gt)
-        batch = pred.shape[0]
-        both = self.features(torch.cat([pred, gt]))
-        return self.distance([f[:batch] for f in both], [f[batch:] for f in both])
+        # On the CPU one pair at a time: AlexNet's first feature maps of a whole batch are tens of MB,
+        # which the allocator maps fresh (page faults) on every call and which overflow the cache;
+        # a pair's maps are reused from the heap. Each frame's value does not depend on the others.
+        step = 1 if pred.device.type == "cpu" else pred.shape[0]
+        values = []
+        for start in range(0, pred.shape[0], step):
+            pair = torch.cat([pred[start : start + step], gt[start : start + step]])
+            both = self.features(pair)
+            count = pair.shape[0] // 2
+            values.append(self.distance([f[:count] for f in both], [f[count:] for f in both], consume=True))
+        return torch.cat(values)
 
     def features(self, frames: torch.Tensor) -> list[torch.Tensor]:
         """The five unit-length AlexNet feature maps of ``B x 3 x H x W`` frames in [0, 1]."""
@@ -108,17 +116,22 @@ class LPIPS(nn.Module):
         x = torch.addcmul((-1.0 - self.shift) / self.scale, x, 2.0 / self.scale)
         # NHWC spares oneDNN its layout reorders between layers and speeds up max-pooling.
         x = x.contiguous(memory_format=torch.channels_last)
-        return [
-            feature / torch.linalg.vector_norm(feature, dim=1, keepdim=True).add_(NORM_EPS)
-            for feature in self.net.taps(x)
-        ]
+        taps = self.net.taps(x)
+        # In place, once the whole stack has run (each tap is also the next layer's input): a fresh
+        # copy of every map would cost as much memory traffic as a layer.
+        for feature in taps:
+            feature.div_(torch.linalg.vector_norm(feature, dim=1, keepdim=True).add_(NORM_EPS))
+        return taps
 
-    def distance(self, pred_features: list[torch.Tensor], gt_features: list[torch.Tensor]) -> torch.Tensor:
-        """LPIPS (float64, shape ``B``) from the :meth:`features` of predictions and ground truths."""
+    def distance(
+        self, pred_features: list[torch.Tensor], gt_features: list[torch.Tensor], consume: bool = False
+    ) -> torch.Tensor:
+        """LPIPS (float64, shape ``B``) from the :meth:`features` of predictions and ground truths.
+        ``consume``: the prediction features are not needed afterwards and are overwritten."""
         batch = pred_features[0].shape[0]
         total = torch.zeros(batch, dtype=torch.float64, device=pred_features[0].device)
         for index, (pred, gt) in enumerate(zip(pred_features, gt_features, strict=True)):
-            diff = (pred - gt).square_()
+            diff = (pred.sub_(gt) if consume else pred - gt).square_()
             # The 1x1 "lin" convolution, then the spatial mean (accumulated in float64).
             weight = getattr(self, f"lin{index}").to(diff.dtype)
             weighted = torch.einsum("bchw,c->bhw", diff, weight)

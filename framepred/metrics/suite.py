@@ -189,7 +189,9 @@ class MetricSuite:
                 if ms_value is not None:
                     results["msssim"] = ms_value
             if "lpips" in active and target is not None and target.lpips_features is not None:
-                results["lpips"] = self.lpips.distance(self.lpips.features(pred), target.lpips_features)
+                results["lpips"] = self.lpips.distance(
+                    self.lpips.features(pred), target.lpips_features, consume=True
+                )
             elif "lpips" in active:
                 results["lpips"] = self.lpips(pred, gt)
             if "sharpness" in active:

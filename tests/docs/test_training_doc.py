@@ -4,11 +4,12 @@ The section on real footage has its own test on stand-in data (test_training_rea
 """
 
 import json
+import sys
 
 import pytest
 
 from tests.conftest import SHARED_DATA
-from tests.docs.doc_blocks import page_blocks, run_script, work_folder
+from tests.docs.doc_blocks import ROOT, page_blocks, run_script, work_folder
 
 TINY = "--model-config " + repr(json.dumps({"features": [8] * 9, "routing": "all"}))
 # Options appended to framepred commands whose arguments match the pattern (first match wins).
@@ -20,6 +21,7 @@ SHORTER = {
     "train\\ dmvfn\\ --run-dir*": "--steps 3",
 }
 REAL_FOOTAGE = "A longer CPU run on real footage (measured)"
+PROBE = "python benchmarks/probe_demo_motion.py"
 
 
 @pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="needs ../shared/data")
@@ -27,8 +29,24 @@ def test_every_training_command_runs(tmp_path):
     work = work_folder(tmp_path, SHARED_DATA.parent)
     blocks = [block for heading, block in page_blocks("training.md") if heading != REAL_FOOTAGE]
     # CUDA machines only; the launcher's command line for them is tested in tests/engine.
-    lines = [line for block in blocks for line in block.splitlines() if "--gpus" not in line]
+    lines = [
+        line
+        for block in blocks
+        for line in block.splitlines()
+        if "--gpus" not in line and not line.startswith(PROBE)
+    ]
     assert len(lines) >= 8
     done = run_script("\n".join(lines), work, SHORTER)
     assert done.returncode == 0, done.stderr[-3000:]
     assert (work / "runs" / "train" / "dmvfn" / "checkpoints" / "last" / "model.safetensors").is_file()
+
+
+def test_demo_probe_runs_as_documented():
+    """The probe of "what limits it" is on the page as written, and runs (4 training steps here)."""
+    lines = [line for _, block in page_blocks("training.md") for line in block.splitlines()]
+    assert PROBE in lines
+    command = f"{sys.executable} {ROOT}/benchmarks/probe_demo_motion.py --steps 4"
+    done = run_script(command, ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    for heading in ("1. next-frame PSNR", "2. a flow field optimised", "3. one MVFB", "fitting 10 test"):
+        assert heading in done.stdout

@@ -81,3 +81,32 @@ def test_backbone_file_with_wrong_content_raises(tmp_path) -> None:
     garbage.write_bytes(b"not a torch file")
     with pytest.raises(CheckpointError, match="cannot read AlexNet weights"):
         load_features_state(garbage)
+
+
+def unfused_lpips(model: LPIPS, pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
+    """The metric written plainly: one batch, fresh tensors for every step (no in-place work)."""
+    x = torch.cat([pred, gt]).double() * 2.0 - 1.0
+    x = ((x - model.shift.double()) / model.scale.double()).float()
+    total = torch.zeros(pred.shape[0], dtype=torch.float64)
+    for index, feature in enumerate(model.net.taps(x.contiguous())):
+        feature = feature / (torch.linalg.vector_norm(feature, dim=1, keepdim=True) + 1e-10)
+        diff = (feature[: pred.shape[0]] - feature[pred.shape[0] :]) ** 2
+        weight = getattr(model, f"lin{index}").double().view(1, -1, 1, 1)
+        total = total + (diff.double() * weight).sum(1).mean(dim=(1, 2))
+    return total
+
+
+def test_in_place_pairwise_path_equals_unfused_reference(random_alexnet) -> None:
+    pred, gt = noisy_pair((3, 3, 64, 96), noise=0.2, seed=11)
+    model = ours_with(random_alexnet)
+    with torch.inference_mode():
+        expected = unfused_lpips(model, pred, gt)
+        assert torch.allclose(model(pred, gt), expected, rtol=0, atol=1e-6)
+        # Ground-truth features kept for several predictions must survive a consuming distance.
+        gt_features = model.features(gt)
+        kept = [f.clone() for f in gt_features]
+        first = model.distance(model.features(pred), gt_features, consume=True)
+        assert all(torch.equal(a, b) for a, b in zip(kept, gt_features))
+        second = model.distance(model.features(pred), gt_features)
+    assert torch.equal(first, second)
+    assert torch.allclose(first, expected, rtol=0, atol=1e-6)
