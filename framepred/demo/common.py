@@ -6,11 +6,15 @@ import json
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from framepred.io.atomic import write_text_atomic
+
+if TYPE_CHECKING:
+    from framepred.demo import DemoOptions
+    from framepred.engine.config import TrainConfig
 
 
 def synthetic_tree(
@@ -56,3 +60,40 @@ def write_panels_gif(path: Path, frames: Iterable[list[np.ndarray]], fps: float 
                 row += [gap, panel]
             image = np.concatenate(row, 1)
             writer.write(np.repeat(np.repeat(image, zoom, 0), zoom, 1))
+
+
+def demo_config(
+    options: DemoOptions,
+    task: str,
+    data: Path,
+    run_dir: Path,
+    steps: int,
+    batch: int,
+    minutes: float,
+    task_options: dict[str, Any],
+    **engine: Any,
+) -> TrainConfig:
+    """The training run every demo makes: ``steps`` (saved once, at the end), validation on the test
+    split four times, twelve log lines, stopped after ``options.max_minutes or minutes``. ``engine``
+    adds or overrides engine options (``val_data``, ``val_samples``, ``val_every`` ...)."""
+    from framepred.engine.config import TrainConfig
+
+    settings: dict[str, Any] = {
+        "save_every": steps,
+        "val_every": max(steps // 4, 50),
+        "val_split": "test",
+        "log_every": max(steps // 12, 10),
+        "max_minutes": options.max_minutes or minutes,
+        **engine,
+    }
+    return TrainConfig(
+        task=task,
+        data=str(data),
+        run_dir=str(run_dir),
+        steps=steps,
+        batch_size=batch,
+        seed=options.seed,
+        device=options.device,
+        task_options=task_options,
+        **settings,
+    )

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from framepred.demo import DemoOptions, DemoResult
-from framepred.demo.common import fresh_folder, synthetic_tree, write_panels_gif, write_results
+from framepred.demo.common import demo_config, fresh_folder, synthetic_tree, write_panels_gif, write_results
 
 # Small enough to train in about two minutes on two CPU cores, big enough to beat copy-last clearly.
 DEMO_MODEL = {"features": [32, 32, 32, 16, 16, 16, 8, 8, 8], "routing": "all"}
@@ -63,7 +63,6 @@ def _per_step(scores: dict[str, Any]) -> dict[str, dict[str, float]]:
 
 def run(options: DemoOptions) -> DemoResult:
     """Prepare, train, evaluate and render."""
-    from framepred.engine.config import TrainConfig
     from framepred.engine.trainer import train
     from framepred.metrics.evaluate import evaluate_tree
 
@@ -71,20 +70,8 @@ def run(options: DemoOptions) -> DemoResult:
     data = synthetic_tree(options.out / "data", SIZE, SEQUENCES, FRAMES, options.seed)
     run_dir = fresh_folder(options.out / "run")
     steps = options.steps or STEPS
-    config = TrainConfig(
-        task="dmvfn",
-        data=str(data),
-        run_dir=str(run_dir),
-        steps=steps,
-        batch_size=BATCH,
-        seed=options.seed,
-        device=options.device,
-        save_every=steps,
-        val_every=max(steps // 4, 50),
-        val_split="test",
-        log_every=max(steps // 12, 10),
-        max_minutes=options.max_minutes or MINUTES,
-        task_options={**DEMO_TASK, "model": dict(DEMO_MODEL)},
+    config = demo_config(
+        options, "dmvfn", data, run_dir, steps, BATCH, MINUTES, {**DEMO_TASK, "model": dict(DEMO_MODEL)}
     )
     result = train(config)
     weights = run_dir / "checkpoints" / "last" / "model.safetensors"

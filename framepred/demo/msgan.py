@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from framepred.demo import DemoOptions, DemoResult
-from framepred.demo.common import fresh_folder, synthetic_tree, write_panels_gif, write_results
+from framepred.demo.common import demo_config, fresh_folder, synthetic_tree, write_panels_gif, write_results
 
 # A 1/8-width network (0.22M generator parameters) and Adam for both networks: with the paper's
 # plain SGD the discriminators do not leave chance level within a CPU demo (docs/msgan.md).
@@ -50,7 +50,6 @@ def _rollout_gif(weights: Path, data: Path, path: Path, device: str) -> None:
 def run(options: DemoOptions) -> DemoResult:
     """Prepare, cut clips, train, evaluate and render."""
     from framepred.data.clips import extract_clips
-    from framepred.engine.config import TrainConfig
     from framepred.engine.trainer import train
     from framepred.metrics.evaluate import evaluate_tree
 
@@ -61,23 +60,10 @@ def run(options: DemoOptions) -> DemoResult:
         extract_clips(data / "train", clips, CLIPS, seed=options.seed)
     run_dir = fresh_folder(options.out / "run")
     steps = options.steps or STEPS
-    config = TrainConfig(
-        task="msgan",
-        data=str(clips),
-        run_dir=str(run_dir),
-        steps=steps,
-        batch_size=BATCH,
-        seed=options.seed,
-        device=options.device,
-        save_every=steps,
-        val_every=max(steps // 4, 50),
-        val_data=str(data),
-        val_split="test",
-        val_samples=8,
-        log_every=max(steps // 12, 10),
-        max_minutes=options.max_minutes or MINUTES,
-        task_options=dict(DEMO_TASK),
-    )
+    config = demo_config(
+        options, "msgan", clips, run_dir, steps, BATCH, MINUTES, dict(DEMO_TASK),
+        val_data=str(data), val_samples=8,
+    )  # fmt: skip
     result = train(config)
     weights = run_dir / "checkpoints" / "last" / "model.safetensors"
     scores = evaluate_tree(

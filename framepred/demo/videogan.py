@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from framepred.demo import DemoOptions, DemoResult
-from framepred.demo.common import fresh_folder, write_panels_gif, write_results
+from framepred.demo.common import demo_config, fresh_folder, write_panels_gif, write_results
 
 FRAMES, SIZE, SEQUENCES, TEST = 32, 64, 48, 4
 STEPS = 1000
@@ -125,7 +125,6 @@ def _futures_gif(weights: Path, data: Path, path: Path, device: str) -> None:
 
 def run(options: DemoOptions) -> DemoResult:
     """Prepare, train, evaluate and render."""
-    from framepred.engine.config import TrainConfig
     from framepred.engine.trainer import train
     from framepred.metrics.evaluate import evaluate_tree
 
@@ -133,22 +132,10 @@ def run(options: DemoOptions) -> DemoResult:
     data = falling_discs_tree(options.out / "data", options.seed)
     run_dir = fresh_folder(options.out / "run")
     steps = options.steps or STEPS
-    config = TrainConfig(
-        task="videogan",
-        data=str(data),
-        run_dir=str(run_dir),
-        steps=steps,
-        batch_size=BATCH,
-        seed=options.seed,
-        device=options.device,
-        save_every=steps,
-        val_every=max(steps // 4, 25),
-        val_split="test",
-        val_samples=TEST,
-        log_every=max(steps // 12, 10),
-        max_minutes=options.max_minutes or MINUTES,
-        task_options=dict(DEMO_TASK),
-    )
+    config = demo_config(
+        options, "videogan", data, run_dir, steps, BATCH, MINUTES, dict(DEMO_TASK),
+        val_every=max(steps // 4, 25), val_samples=TEST,
+    )  # fmt: skip
     result = train(config)
     weights = run_dir / "checkpoints" / "last" / "model.safetensors"
     scores = evaluate_tree(
