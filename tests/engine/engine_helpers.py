@@ -116,3 +116,24 @@ def ddp_worker(rank: int, world: int, port: int, config, out: Path) -> None:
 
     torch.set_num_threads(1)
     first_round_gradients(config, out)
+
+
+def train_interrupted_then_resumed(config, monkeypatch, at_step: int = 2) -> None:  # noqa: ANN001
+    """Train ``config`` until a KeyboardInterrupt at round ``at_step`` (as a user's Ctrl-C), then resume
+    the same run to its end."""
+    import pytest
+
+    from framepred.engine.trainer import Trainer, train
+
+    real_round = Trainer._round
+
+    def interrupted(self, inputs, rates):  # noqa: ANN001, ANN202
+        if self.position["step"] == at_step:
+            raise KeyboardInterrupt
+        real_round(self, inputs, rates)
+
+    monkeypatch.setattr(Trainer, "_round", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        train(config)
+    monkeypatch.setattr(Trainer, "_round", real_round)
+    train(config, resume=True)

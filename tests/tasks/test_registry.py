@@ -9,10 +9,10 @@ import pytest
 import tests.engine.toy_gan  # noqa: F401  (the two-network test recipe goes through the same tests)
 import tests.engine.toy_staged  # noqa: F401  (and the two-stage one)
 from framepred.engine.config import TrainConfig
-from framepred.engine.trainer import Trainer, train
+from framepred.engine.trainer import train
 from framepred.inference.predictor import Predictor
 from framepred.tasks import list_tasks, task_class
-from tests.engine.engine_helpers import moving_squares_tree
+from tests.engine.engine_helpers import moving_squares_tree, train_interrupted_then_resumed
 
 
 @pytest.fixture(scope="module")
@@ -49,18 +49,7 @@ def test_trains_resumes_exactly_and_predicts(name, tree, tmp_path, monkeypatch):
         rows = [r for r in _rows(run_dir) if r["kind"] == "train"]
         assert [r["step"] for r in rows] == ["1", "2", "3"]
 
-    real_round = Trainer._round
-
-    def interrupted(self, inputs, rates):
-        if self.position["step"] == 2:
-            raise KeyboardInterrupt
-        real_round(self, inputs, rates)
-
-    monkeypatch.setattr(Trainer, "_round", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        train(_config(name, tree, broken, steps=3))
-    monkeypatch.setattr(Trainer, "_round", real_round)
-    train(_config(name, tree, broken, steps=3), resume=True)
+    train_interrupted_then_resumed(_config(name, tree, broken, steps=3), monkeypatch)
     for whole_dir, broken_dir in zip(_run_dirs(name, whole), _run_dirs(name, broken), strict=True):
         assert _rows(broken_dir) == _rows(whole_dir)
 

@@ -10,12 +10,12 @@ import torch
 from framepred.data.tree import SequenceWriter
 from framepred.engine.config import TrainConfig
 from framepred.engine.data import open_training_data
-from framepred.engine.trainer import Trainer, train
+from framepred.engine.trainer import train
 from framepred.errors import UsageError
 from framepred.models import load_model
 from framepred.tasks import create_task
 from framepred.tasks.base import Nets
-from tests.engine.engine_helpers import moving_squares_tree
+from tests.engine.engine_helpers import moving_squares_tree, train_interrupted_then_resumed
 
 TINY = {"frames": 16, "width": 1 / 16}
 
@@ -147,18 +147,7 @@ def test_unconditional_training_resumes_exactly_and_saves_a_sampler(tmp_path, mo
         )  # fmt: skip
 
     train(config(tmp_path / "whole"))
-    real_round = Trainer._round
-
-    def interrupted(self, inputs, rates):
-        if self.position["step"] == 2:
-            raise KeyboardInterrupt
-        real_round(self, inputs, rates)
-
-    monkeypatch.setattr(Trainer, "_round", interrupted)
-    with pytest.raises(KeyboardInterrupt):
-        train(config(tmp_path / "broken"))
-    monkeypatch.setattr(Trainer, "_round", real_round)
-    train(config(tmp_path / "broken"), resume=True)
+    train_interrupted_then_resumed(config(tmp_path / "broken"), monkeypatch)
     rows = _rows(tmp_path / "whole")
     assert rows == _rows(tmp_path / "broken")
     # --d-every 2: the discriminator trains in rounds 0 and 2 only, the generator in every round.
