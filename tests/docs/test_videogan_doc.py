@@ -6,8 +6,10 @@ import shutil
 
 import pytest
 
+from framepred.data.tree import FrameTree
 from tests.conftest import SHARED_DATA
 from tests.docs.doc_blocks import code_blocks, page_blocks, run_script, work_folder
+from tests.io.scrape_server import VIDEOS, serve
 
 SMALL = "--width 0.0625 --batch-size 2"
 # Options appended to framepred commands whose arguments match the pattern (first match wins).
@@ -20,6 +22,8 @@ SHORTER = {
     "evaluate\\ --data\\ data/real*": "--limit 2",
 }
 MEASURED = "Measured"
+# The recipe's YouTube search, replaced by links to a local site in the test.
+SEARCH = r'--search "[^"]+" --max-videos \d+'
 
 
 def _lines(blocks: list[str], skip: tuple[str, ...] = ()) -> list[str]:
@@ -50,17 +54,28 @@ def test_measured_commands_run_on_small_settings(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
 
 
-def test_basketball_recipe_runs_offline_on_local_video(tmp_path):
-    if not SHARED_DATA.is_dir():
+def test_basketball_recipe_scrapes_trains_and_predicts_from_a_local_site(tmp_path):
+    """scrape -> train -> predict as written; only the search (YouTube, needs the internet) becomes
+    two video links on a web server on 127.0.0.1, every other scrape option is the page's."""
+    pytest.importorskip("yt_dlp")
+    if not all((SHARED_DATA / rel).is_file() for rel in VIDEOS.values()):
         pytest.skip("needs ../shared/data")
     lines = _lines(code_blocks("scrape.md", "The VideoGAN basketball recipe, end to end"))
-    assert sum("framepred scrape" in line for line in lines) == 1
+    commands = [line.split()[1] for line in lines if line.startswith("framepred")]
+    assert commands == ["scrape", "train", "predict"]
     work = work_folder(tmp_path, SHARED_DATA.parent)
-    # The scrape needs the internet: the same kind of tree (64x64 frames) from a local video instead.
-    video = "../shared/data/sam2_juggle/05_default_juggle.mp4"
-    stand_in = f"framepred prepare videos {video} -o data/basketball --size 64x64"
     shutil.copy(SHARED_DATA / "davis_judo_cutie" / "000000.jpg", work / "court.jpg")
-    script = "\n".join(stand_in if "framepred scrape" in line else line for line in lines)
-    done = run_script(script, work, SHORTER)
+    with serve(SHARED_DATA) as site:
+        links = " ".join(site.url(f"/v/{name}") for name in VIDEOS)
+        script = "\n".join(re.sub(SEARCH, links, line) for line in lines)
+        assert script.count(links) == 1
+        done = run_script(script, work, SHORTER)
     assert done.returncode == 0, done.stderr[-3000:]
+    tree = FrameTree(work / "data" / "basketball")
+    sequences = tree.sequences("train")
+    # walk: 2.97 s at 15 fps is one 32-frame chunk; cockatoo: 14 s, six; every frame 64x64
+    assert len(sequences) == 7 and {len(sequence) for sequence in sequences} == {32}
+    assert sequences[0].read(0).shape == (64, 64, 3)
+    assert (work / "runs" / "basketball" / "checkpoints" / "last" / "model.safetensors").is_file()
     assert re.match(rb"GIF8[79]a", (work / "future.gif").read_bytes()[:6])
+    assert re.match(rb"GIF8[79]a", (work / "future_compare.gif").read_bytes()[:6])

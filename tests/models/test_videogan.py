@@ -128,8 +128,10 @@ def test_input_background_starts_from_the_input_image():
     image = torch.rand(2, 3, 64, 64) * 1.6 - 0.8
     with torch.no_grad():
         streams = model(image)
-    # the stream's correction starts near 0 (official initialisation), so the background is the image
-    assert (streams.background - image).abs().max() < 0.05
-    assert streams.background.abs().max() <= 1
+    # the stream's correction starts at exactly 0 and the mask nearly closed: the video is copy-last
+    assert torch.equal(streams.background, image)
+    assert streams.mask.max() < 0.01
+    copy_last = image[:, :, None].expand_as(streams.video)
+    assert (streams.video - copy_last).abs().max() < 0.02
     with pytest.raises(UsageError, match="--input-background"):
         create_model("videogan", condition="none", input_background=True)
