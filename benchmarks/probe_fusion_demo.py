@@ -5,8 +5,8 @@ and one trained with half its pairs on the U-Net's predicted fusion images (300 
 pairs), each followed by the demo's sharpener; PSNR per step of the frames beside the no-motion
 baseline and copy-last. Numbers in docs/fusion.md.
 
-    OMP_NUM_THREADS=1 flock -s /work/cpu.lock .venv/bin/python benchmarks/probe_fusion_demo.py \
-        --work runs/probe-fusion --unet-loss mse
+    flock -s /work/cpu.lock .venv/bin/python benchmarks/probe_fusion_demo.py --work runs/probe-fusion \
+        --unet-loss mse
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ def main() -> None:
     )
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--unet-loss", default="l1-ssim")
+    parser.add_argument("--minutes", type=float, default=60.0, help="Per stage, at most (steps decide).")
+    parser.add_argument("--limit", type=int, default=None, help="Score only the first N test windows.")
     args = parser.parse_args()
     torch.set_num_threads(1)
     data = synthetic_tree(args.work / "data", demo.SIZE, demo.SEQUENCES, demo.FRAMES, 0, test=demo.TEST)
@@ -50,7 +52,7 @@ def main() -> None:
         return TrainConfig(
             task="fusion", data=str(fusion), run_dir=str(run), stage=stage, steps=steps, batch_size=batch,
             seed=0, device="cpu", save_every=steps, val_every=steps, val_split="test", val_samples=4,
-            log_every=max(steps // 4, 10), max_minutes=60,
+            log_every=max(steps // 4, 10), max_minutes=args.minutes,
             task_options={**demo.MODEL, **extra, "unet_loss": args.unet_loss},
         )  # fmt: skip
 
@@ -70,6 +72,7 @@ def main() -> None:
         scores = evaluate_tree(
             data, weights=run / "checkpoints" / "last" / "model.safetensors", split="test", protocol="next",
             steps=32, metrics="psnr,ssim", device="cpu", baselines=["no-motion", "copy-last"], seed=0,
+            limit=args.limit,
         )  # fmt: skip
         for label, result in {"fusion": scores, **scores["baselines"]}.items():
             cells = [f"{result['per_step'][k - 1]['psnr']:.2f}" for k in SHOWN]
