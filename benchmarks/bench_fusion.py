@@ -73,9 +73,20 @@ def make_tree(out: Path, size: tuple[int, int], test_frames: int) -> Path:
     return out
 
 
-def train_stages(fusion: Path, run: Path, minutes: float, seed: int) -> dict[str, dict]:
+def train_stages(
+    fusion: Path, run: Path, minutes: float, seed: int, unet_loss: str, translator_predicted: float
+) -> dict[str, dict]:
+    stages = dict(STAGES)
+    stages["unet"] = (*STAGES["unet"][:2], {**STAGES["unet"][2], "unet_loss": unet_loss})
+    if translator_predicted > 0:
+        # Items are clips now, each giving 16 pairs; 64x64 crops keep the U-Net's forward pass affordable.
+        stages["translator"] = (
+            1,
+            64,
+            {**STAGES["translator"][2], "translator_predicted": translator_predicted},
+        )
     timings = {}
-    for stage, (batch, crop, extra) in STAGES.items():
+    for stage, (batch, crop, extra) in stages.items():
         config = TrainConfig(
             task="fusion", data=str(fusion), run_dir=str(run), stage=stage, steps=100_000, batch_size=batch,
             seed=seed, device="cpu", max_minutes=minutes, val_split="test", val_every=100_000,
@@ -158,6 +169,11 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=4.0, help="Training minutes per stage.")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--unet-loss", default="l1-ssim", help="l1-ssim (the paper's) or mse.")
+    parser.add_argument(
+        "--translator-predicted", type=float, default=0.0,
+        help="Share of translator pairs on the U-Net's fusion images (ours; 0: real ones only).",
+    )  # fmt: skip
     parser.add_argument("--limit", type=int, default=None, help="Score only the first N test windows.")
     parser.add_argument("--train-only", action="store_true", help="Train, print the timings, stop.")
     parser.add_argument("--evaluate-only", action="store_true", help="Score the run in --work again.")
@@ -168,7 +184,9 @@ def main() -> None:
     prepare_fusion(frames, fusion, FusionOptions(), workers=args.threads)
     run = args.work / "run"
     if not args.evaluate_only:
-        timings = train_stages(fusion, run, args.minutes, args.seed)
+        timings = train_stages(
+            fusion, run, args.minutes, args.seed, args.unet_loss, args.translator_predicted
+        )
         print(f"training (minutes per stage: {args.minutes:g}, {args.threads} threads):")
         for stage, values in timings.items():
             print(f"  {stage}: {values['steps']} steps in {values['seconds']} s; " + json.dumps(values))

@@ -24,18 +24,24 @@ MODEL = {
     "context": CONTEXT, "horizon": 16, "unet_base": 8, "translator_base": 16, "translator_levels": 4,
     "translator_dropout": 0.0, "discriminator_base": 16, "upscale_factor": 2, "sharpener_base": 32,
 }  # fmt: skip
-# stage -> (default steps, batch size, options of that stage); a few CPU minutes in all. The translator
-# and its discriminator at 1e-3 rather than pix2pix's 2e-4: faster in these few hundred steps
-# (benchmarks/bench_fusion.py measured 18.7 against 17.0 dB after 180 steps on real footage).
+# stage -> (default steps, batch size, options of that stage, minutes at most); about seven CPU minutes in
+# all. The translator and its discriminator at 1e-3 rather than pix2pix's 2e-4: faster in these few
+# hundred steps (benchmarks/bench_fusion.py measured 18.7 against 17.0 dB after 180 steps on real footage).
 FAST_GAN = {"translator_lr": 1e-3, "discriminator_lr": 1e-3}
 # The U-Net trains on 32x32 crops (a quarter of the cost of whole frames; it is convolutional and runs on
-# whole frames afterwards): 400 steps beat repeating the last fusion image, 70 whole-frame steps did not.
-UNET = {"clip_stride": 2, "crop": 32}
+# whole frames afterwards) with MSE (ours; measured here: its fusion images 12.18 dB against 11.05 for the
+# paper's L1 + (1 - SSIM), repeating the last one 9.53).
+UNET = {"clip_stride": 2, "crop": 32, "unet_loss": "mse"}
 WHOLE = {"crop": None}
+# Half the translator's pairs read the trained U-Net's fusion images (ours): trained on real ones only,
+# it turned the U-Net's better fusion images into worse frames (12.97 dB against 18.98; docs/fusion.md).
+# Each item is a clip giving 16 pairs.
+ON_PREDICTED = {"translator_predicted": 0.5}
 STAGES = {
-    "unet": (400, 4, UNET), "translator": (600, 8, {**FAST_GAN, **WHOLE}), "sharpen": (300, 8, WHOLE),
-}  # fmt: skip
-MINUTES = 1.5  # per stage, at most
+    "unet": (400, 4, UNET, 3.0),
+    "translator": (300, 1, {**FAST_GAN, **WHOLE, **ON_PREDICTED}, 5.0),
+    "sharpen": (300, 8, WHOLE, 1.5),
+}
 PSNR_STEPS, SSIM_STEPS = (1, 8, 32), (1, 32)
 
 
@@ -44,12 +50,12 @@ def _train(fusion: Path, run_dir: Path, options: DemoOptions) -> dict[str, int]:
     from framepred.engine.trainer import train
 
     steps = {}
-    for stage, (default, batch, extra) in STAGES.items():
+    for stage, (default, batch, extra, minutes) in STAGES.items():
         count = default if options.steps is None else max(1, options.steps * default // STAGES["unet"][0])
         config = TrainConfig(
             task="fusion", data=str(fusion), run_dir=str(run_dir), stage=stage, steps=count, batch_size=batch,
             seed=options.seed, device=options.device, save_every=count, val_every=count, val_split="test",
-            val_samples=4, log_every=max(count // 4, 10), max_minutes=options.max_minutes or MINUTES,
+            val_samples=4, log_every=max(count // 4, 10), max_minutes=options.max_minutes or minutes,
             task_options={**MODEL, **extra},
         )  # fmt: skip
         steps[stage] = train(config).steps

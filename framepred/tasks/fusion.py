@@ -4,12 +4,17 @@
 fusion options the model will use on new frames and names the frame tree that supplies real frames.
 
 * ``unet``: clips of ``context + horizon`` fusion images; the U-Net predicts the last ``horizon`` from
-  the first ``context``; loss L1 + ``ssim_weight`` (1 - SSIM) against the real future fusion images.
-  Validation: in fusion space, beside copy-last of the last fusion image.
+  the first ``context``; loss L1 + ``ssim_weight`` (1 - SSIM) against the real future fusion images
+  (the paper's), or ``unet_loss="mse"`` (ours). Validation: in fusion space, beside copy-last of the
+  last fusion image.
 * ``translator``: (fusion image, frame) pairs; the discriminator (PatchGAN on the pair) minimises the
   adversarial loss (``framepred.losses.adversarial``), the translator the adversarial loss +
   ``l1_weight`` (lambda = 100, as pix2pix) L1 + ``translator_ssim_weight`` (1 - SSIM). The published
-  notebook adds SSIM itself (rewarding dissimilarity) and weights L1 by 10; we do neither.
+  notebook adds SSIM itself (rewarding dissimilarity) and weights L1 by 10; we do neither. With
+  ``translator_predicted`` p > 0 (ours, not the paper's) the items are clips of ``context + horizon``
+  instead: the trained U-Net predicts their ``horizon`` fusion images, and each future frame of the
+  clip becomes one pair whose fusion image is the predicted one with probability p (else the real
+  one), so the translator learns to read the U-Net's softer images it is given at prediction time.
 * ``sharpen``: the same pairs; the sharpener learns the frame from the translator's output reduced by
   ``upscale_factor`` (the translator frozen); loss L1.
 
@@ -39,6 +44,8 @@ from framepred.tasks.base import DataSpec, Nets, Phase, Task, ValidationSpec
 from framepred.tasks.options import option
 from framepred.tasks.registry import register_task
 
+UNET_LOSSES = ("l1-ssim", "mse")
+
 
 @dataclass
 class FusionTaskOptions:
@@ -57,10 +64,18 @@ class FusionTaskOptions:
     sharpener_base: int = option(64, "Sharpener width (ESPCN's 64).")
     unet_lr: float = option(1e-3, "Adam learning rate of the U-Net.")
     ssim_weight: float = option(1.0, "Weight of (1 - SSIM) beside L1 in the U-Net loss.")
+    unet_loss: str = option(
+        "l1-ssim", "U-Net loss: l1-ssim (the paper's, L1 + ssim_weight (1 - SSIM)) or mse."
+    )
     translator_lr: float = option(2e-4, "Adam learning rate of the translator (pix2pix).")
     discriminator_lr: float = option(2e-4, "Adam learning rate of the discriminator (pix2pix).")
     l1_weight: float = option(100.0, "lambda: weight of L1 in the translator's loss (pix2pix).")
     translator_ssim_weight: float = option(0.0, "Weight of (1 - SSIM) in the translator's loss.")
+    translator_predicted: float = option(
+        0.0,
+        "Share of the translator's training pairs whose fusion image the trained U-Net predicted (ours; "
+        "0: real fusion images only). Above 0 --batch-size counts clips, each giving --horizon pairs.",
+    )
     adversarial: str = option("bce", "Adversarial loss: bce, lsgan or hinge.")
     sharpen_lr: float = option(1e-3, "Adam learning rate of the sharpener.")
 
@@ -75,6 +90,7 @@ class FusionTask(Task):
         super().__init__(options)
         self.fusion = FusionOptions()  # replaced by the training tree's (check_data)
         self._warned_untrained_unet = False
+        self._pairs: tuple[int, tuple[torch.Tensor, torch.Tensor]] | None = None  # (step, pairs): D and G
 
     # ---- options and data ------------------------------------------------------------------------
     def size_multiple(self) -> int:
@@ -94,6 +110,10 @@ class FusionTask(Task):
         if o.sharpener_base < 2:
             raise UsageError("--sharpener-base must be at least 2")
         check_kind(o.adversarial)
+        if o.unet_loss not in UNET_LOSSES:
+            raise UsageError(f"--unet-loss {o.unet_loss!r}: choose one of {', '.join(UNET_LOSSES)}")
+        if not 0.0 <= o.translator_predicted <= 1.0:
+            raise UsageError(f"--translator-predicted is a share from 0 to 1, got {o.translator_predicted}")
         if o.crop is not None:
             self._check_side(o.crop, "--crop")
 
@@ -146,9 +166,14 @@ class FusionTask(Task):
     def data(self) -> DataSpec:
         if self.stage == "sharpen" and self.options.upscale_factor == 0:
             raise UsageError("the sharpen stage needs --upscale-factor 2 or more (0 means no sharpener)")
+        o = self.options
+        clip = o.context + o.horizon
         if self.stage == "unet":
-            o = self.options
-            return DataSpec(clip_frames=o.context + o.horizon, stride=o.clip_stride, augment=self._augment())
+            return DataSpec(clip_frames=clip, stride=o.clip_stride, augment=self._augment())
+        if self.stage == "translator" and o.translator_predicted > 0:
+            return DataSpec(
+                clip_frames=clip, stride=o.clip_stride, augment=self._augment(), with_source_frames=True
+            )
         return DataSpec(clip_frames=1, stride=1, augment=self._augment(), with_source_frames=True)
 
     # ---- networks --------------------------------------------------------------------------------
@@ -216,13 +241,45 @@ class FusionTask(Task):
             prediction = prediction.float()
             l1 = (prediction - target).abs().mean()
             structure = ssim_similarity(prediction.flatten(0, 1), target.flatten(0, 1))
-            total = l1 + o.ssim_weight * (1.0 - structure)
+            if o.unet_loss == "mse":
+                total = (prediction - target).square().mean()
+            else:
+                total = l1 + o.ssim_weight * (1.0 - structure)
         return total, {"l1": float(l1.detach()), "ssim": float(structure.detach())}
+
+    def translator_pairs(
+        self, nets: Nets, items: torch.Tensor, step: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(fusion images, frames) the translator stage trains on this step. Items are (fusion, frame)
+        pairs, or with ``translator_predicted`` clips of fusion images then their frames: every future
+        frame pairs with the U-Net's fusion image (share p, drawn per pair) or the real one. Drawn once
+        per step, so the discriminator and the translator see the same pairs."""
+        p = self.options.translator_predicted
+        if p == 0:
+            return items[:, 0], items[:, 1]
+        if self._pairs is not None and self._pairs[0] == step:
+            return self._pairs[1]
+        model = nets.model
+        if "unet" not in model.stages_trained():
+            raise UsageError(
+                "--translator-predicted needs a trained U-Net in the run: train --stage unet first"
+            )
+        o = self.options
+        clip = o.context + o.horizon
+        fusion, frames = items[:, :clip], items[:, clip:]
+        with torch.no_grad():
+            predicted = model.predict_fusion(fusion[:, : o.context]).to(fusion.dtype)
+        real = fusion[:, o.context :]
+        chosen = torch.rand(real.shape[:2], device=real.device) < p
+        mixed = torch.where(chosen[:, :, None, None, None], predicted, real)
+        pairs = (mixed.flatten(0, 1), frames[:, o.context :].flatten(0, 1))
+        self._pairs = (step, pairs)
+        return pairs
 
     def discriminator_loss(
         self, nets: Nets, pairs: torch.Tensor, step: int
     ) -> tuple[torch.Tensor, dict[str, float]]:
-        fusion, frame = pairs[:, 0], pairs[:, 1]
+        fusion, frame = self.translator_pairs(nets, pairs, step)
         with torch.no_grad():
             fake = nets.model(fusion, "translator")
         real_scores = nets.discriminator(fusion, frame)
@@ -233,7 +290,7 @@ class FusionTask(Task):
         self, nets: Nets, pairs: torch.Tensor, step: int
     ) -> tuple[torch.Tensor, dict[str, float]]:
         o = self.options
-        fusion, frame = pairs[:, 0], pairs[:, 1]
+        fusion, frame = self.translator_pairs(nets, pairs, step)
         fake = nets.model(fusion, "translator")
         scores = nets.discriminator(fusion, fake)
         with torch.autocast(device_type=pairs.device.type, enabled=False):

@@ -21,10 +21,10 @@ def test_demo_writes_everything_and_prints_json(tmp_path):
     for name in ("rollout.gif", "results.json", "per_step.csv", "run/checkpoints/last/model.safetensors"):
         assert (tmp_path / name).is_file(), name
     summary = json.loads((tmp_path / "results.json").read_text())
-    assert summary["steps"] == {"unet": 2, "translator": 3, "sharpen": 1}  # --steps scales every stage
+    assert summary["steps"] == {"unet": 2, "translator": 1, "sharpen": 1}  # --steps scales every stage
 
 
-@pytest.mark.slow  # the default demo: about three CPU minutes
+@pytest.mark.slow  # the default demo: about seven CPU minutes
 def test_default_demo_unet_beats_repeating_the_last_fusion_image(tmp_path):
     result = runner.invoke(app, ["demo", "--model", "fusion", "-o", str(tmp_path), "--json"])
     assert result.exit_code == 0, result.output

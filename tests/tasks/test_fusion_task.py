@@ -7,12 +7,15 @@ from __future__ import annotations
 import json
 
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from framepred.cli.app import app
 from framepred.data.prepare.fusion import prepare_fusion
 from framepred.io.video import VideoReader
 from framepred.models import load_model
+from framepred.tasks.base import Nets
+from framepred.tasks.fusion import FusionTask, FusionTaskOptions
 from tests.engine.engine_helpers import moving_squares_tree
 
 runner = CliRunner()
@@ -58,6 +61,8 @@ def test_a_plain_frame_tree_is_refused_naming_prepare_fusion(trees, tmp_path):
         (["--upscale-factor", "1"], "--upscale-factor is 0 (no sharpener) or at least 2"),
         (["--adversarial", "wgan"], "unknown adversarial loss 'wgan'"),
         (["--stage", "colour"], "has no stage 'colour': choose one of unet, translator, sharpen or all"),
+        (["--unet-loss", "huber"], "--unet-loss 'huber': choose one of l1-ssim, mse"),
+        (["--translator-predicted", "1.5"], "--translator-predicted is a share from 0 to 1, got 1.5"),
     ],
 )
 def test_bad_options_are_refused_before_training(trees, tmp_path, extra, message):
@@ -107,3 +112,59 @@ def test_the_translator_alone_validates_without_motion(trees, tmp_path):
     result = _train(trees[1], tmp_path / "run", "--stage", "translator")
     assert result.exit_code == 0, result.output
     assert "the U-Net is not trained yet" in result.stderr
+
+
+def test_translator_on_predicted_fusion_needs_a_trained_unet(trees, tmp_path):
+    # Which stages a run holds is known once its weights are loaded: the error comes at the first step,
+    # before any update, after the stage's opening lines.
+    result = _train(trees[1], tmp_path / "run", "--stage", "translator", "--translator-predicted", "0.5")
+    assert result.exit_code == 2, result.output
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: --translator-predicted needs a trained U-Net") and "--stage unet" in last
+
+
+def test_translator_on_predicted_fusion_trains_after_the_unet(trees, tmp_path):
+    run = tmp_path / "run"
+    assert _train(trees[1], run, "--stage", "unet", "--unet-loss", "mse").exit_code == 0
+    result = _train(trees[1], run, "--stage", "translator", "--translator-predicted", "0.5")
+    assert result.exit_code == 0, result.output
+    weights = run / "checkpoints" / "last" / "model.safetensors"
+    assert load_model(weights).model.stages_trained() == ["unet", "translator"]
+
+
+def _task(**options) -> tuple[FusionTask, Nets]:
+    tiny = {**FusionTask.tiny_options(), "crop": None, **options}
+    task = FusionTask(FusionTaskOptions(**tiny))
+    task.stage = "translator"
+    model = task.build_networks()["model"].eval()
+    model.trained[0] = 1  # as if the unet stage had run
+    return task, Nets(model=model)
+
+
+def test_translator_pairs_take_the_unets_fusion_images_at_share_one():
+    task, nets = _task(translator_predicted=1.0)
+    assert task.data().clip_frames == 8 and task.data().with_source_frames
+    items = torch.rand(2, 16, 3, 16, 16)  # 4 + 4 fusion images, then their 8 frames
+    fusion, frames = task.translator_pairs(nets, items, step=3)
+    with torch.no_grad():
+        predicted = nets.model.predict_fusion(items[:, :4])
+    assert torch.equal(fusion, predicted.flatten(0, 1))
+    assert torch.equal(frames, items[:, 12:].flatten(0, 1))
+    assert task.translator_pairs(nets, items, step=3)[0] is fusion  # the discriminator's pairs, reused
+
+
+def test_translator_pairs_at_share_zero_are_the_real_pairs():
+    task, nets = _task()
+    assert task.data().clip_frames == 1
+    items = torch.rand(2, 2, 3, 16, 16)
+    fusion, frames = task.translator_pairs(nets, items, step=0)
+    assert torch.equal(fusion, items[:, 0]) and torch.equal(frames, items[:, 1])
+
+
+def test_mse_unet_loss_is_the_mean_squared_error():
+    task, nets = _task(unet_loss="mse")
+    clips = torch.rand(2, 8, 3, 16, 16)
+    loss, terms = task.unet_loss(nets, clips, step=0)
+    with torch.no_grad():
+        expected = (nets.model(clips[:, :4], "unet") - clips[:, 4:]).square().mean()
+    assert torch.allclose(loss, expected) and set(terms) == {"l1", "ssim"}
