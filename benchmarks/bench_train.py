@@ -34,11 +34,33 @@ import sys
 import time
 
 
+def timed(step, device: str, steps: int, warmup: int) -> tuple[float, float]:
+    """``step`` per second over ``steps`` calls after ``warmup`` ones, and peak memory in MiB (the GPU's
+    allocations on CUDA, else the process's peak resident set)."""
+    import resource
+
+    import torch
+
+    cuda = device.startswith("cuda")
+    for _ in range(warmup):
+        step()
+    if cuda:
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    if cuda:
+        torch.cuda.synchronize()
+    elapsed = time.perf_counter() - start
+    if cuda:
+        return steps / elapsed, torch.cuda.max_memory_allocated() / 2**20
+    return steps / elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
 def measure(
     device: str, batch: int, crop: int, amp: str, compile_model: bool, steps: int, warmup: int
 ) -> dict:
-    import resource
-
     import torch
 
     from framepred.tasks import create_task
@@ -65,24 +87,9 @@ def measure(
         scaler.step(optimizer)
         scaler.update()
 
-    cuda = device.startswith("cuda")
-    for _ in range(warmup):
-        step()
-    if cuda:
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    if cuda:
-        torch.cuda.synchronize()
-    elapsed = time.perf_counter() - start
-    if cuda:
-        peak_mb = torch.cuda.max_memory_allocated() / 2**20
-    else:
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # process peak RSS (KiB on Linux)
+    steps_per_s, peak_mb = timed(step, device, steps, warmup)
     return {
-        "steps_per_s": steps / elapsed,
+        "steps_per_s": steps_per_s,
         "peak_mb": peak_mb,
         "perceptual": task.vgg is not None,
         "threads": torch.get_num_threads(),
@@ -92,8 +99,6 @@ def measure(
 def measure_msgan(
     device: str, batch: int, crop: int, amp: str, width: float, steps: int, warmup: int
 ) -> dict:
-    import resource
-
     import torch
 
     from framepred.engine.distributed import DistInfo
@@ -115,25 +120,10 @@ def measure_msgan(
                 loss, _ = phase.loss(nets.view(phase.trains), clips, 1)
             nets.update(phase.trains, loss, None)
 
-    cuda = device.startswith("cuda")
-    for _ in range(warmup):
-        iteration()
-    if cuda:
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-    start = time.perf_counter()
-    for _ in range(steps):
-        iteration()
-    if cuda:
-        torch.cuda.synchronize()
-    elapsed = time.perf_counter() - start
-    if cuda:
-        peak_mb = torch.cuda.max_memory_allocated() / 2**20
-    else:
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    steps_per_s, peak_mb = timed(iteration, device, steps, warmup)
     parameters = {name: sum(p.numel() for p in net.parameters()) for name, net in nets.bare.items()}
     return {
-        "steps_per_s": steps / elapsed,
+        "steps_per_s": steps_per_s,
         "peak_mb": peak_mb,
         "threads": torch.get_num_threads(),
         "parameters": parameters,

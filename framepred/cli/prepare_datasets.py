@@ -6,6 +6,7 @@ parses its options and calls one ``framepred.data.prepare.<source>.prepare_<sour
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,24 @@ def _raw(help_text: str) -> Any:
     return typer.Argument(..., help=help_text)
 
 
+def _prepare(
+    prepare: Callable[..., Any],
+    raw: Path,
+    out: Path,
+    size: str | None,
+    workers: int,
+    shard: str,
+    as_json: bool,
+    **options: Any,
+) -> None:
+    """Parse the options every source shares, run ``prepare`` and print its result."""
+    from framepred.data.resize import parse_size
+    from framepred.data.sharding import parse_shard
+
+    result = prepare(raw, out, size=parse_size(size), workers=workers, shard=parse_shard(shard), **options)
+    report(result, as_json)
+
+
 @prepare_app.command("cityscapes")
 @guarded
 def cityscapes(
@@ -35,13 +54,8 @@ def cityscapes(
 ) -> None:
     """Cityscapes sequences: 30-frame snippets; train -> train, val -> test (DMVFN), 1024x512."""
     from framepred.data.prepare.cityscapes import prepare_cityscapes
-    from framepred.data.resize import parse_size
-    from framepred.data.sharding import parse_shard
 
-    report(
-        prepare_cityscapes(raw, out, size=parse_size(size), workers=workers, shard=parse_shard(shard)),
-        as_json,
-    )
+    _prepare(prepare_cityscapes, raw, out, size, workers, shard, as_json)
 
 
 @prepare_app.command("kitti")
@@ -60,19 +74,9 @@ def kitti(
 ) -> None:
     """KITTI raw drives: DMVFN's train/test drives at 832x256; test windows of 9 frames, stride 1."""
     from framepred.data.prepare.kitti import prepare_kitti
-    from framepred.data.resize import parse_size
-    from framepred.data.sharding import parse_shard
 
-    result = prepare_kitti(
-        raw,
-        out,
-        size=parse_size(size),
-        train_drives=train_drives or None,
-        test_drives=test_drives or None,
-        workers=workers,
-        shard=parse_shard(shard),
-    )
-    report(result, as_json)
+    drives = {"train_drives": train_drives or None, "test_drives": test_drives or None}
+    _prepare(prepare_kitti, raw, out, size, workers, shard, as_json, **drives)
 
 
 @prepare_app.command("ucf101")
@@ -88,15 +92,8 @@ def ucf101(
 ) -> None:
     """UCF101 frame folders: one sequence per video, split 1 (testlist01.txt or groups 1-7 test)."""
     from framepred.data.prepare.ucf101 import prepare_ucf101
-    from framepred.data.resize import parse_size
-    from framepred.data.sharding import parse_shard
 
-    report(
-        prepare_ucf101(
-            raw, out, size=parse_size(size), split_file=split_file, workers=workers, shard=parse_shard(shard)
-        ),
-        as_json,
-    )
+    _prepare(prepare_ucf101, raw, out, size, workers, shard, as_json, split_file=split_file)
 
 
 @prepare_app.command("davis")
@@ -112,15 +109,8 @@ def davis(
 ) -> None:
     """DAVIS 2017 480p: one test sequence per video (all, or those in --split-file)."""
     from framepred.data.prepare.davis import prepare_davis
-    from framepred.data.resize import parse_size
-    from framepred.data.sharding import parse_shard
 
-    report(
-        prepare_davis(
-            raw, out, size=parse_size(size), split_file=split_file, workers=workers, shard=parse_shard(shard)
-        ),
-        as_json,
-    )
+    _prepare(prepare_davis, raw, out, size, workers, shard, as_json, split_file=split_file)
 
 
 @prepare_app.command("vimeo")
@@ -136,12 +126,5 @@ def vimeo(
 ) -> None:
     """Vimeo-90K triplets: one three-frame sequence per triplet, tri_trainlist/tri_testlist."""
     from framepred.data.prepare.vimeo import prepare_vimeo
-    from framepred.data.resize import parse_size
-    from framepred.data.sharding import parse_shard
 
-    report(
-        prepare_vimeo(
-            raw, out, size=parse_size(size), split_file=split_file, workers=workers, shard=parse_shard(shard)
-        ),
-        as_json,
-    )
+    _prepare(prepare_vimeo, raw, out, size, workers, shard, as_json, split_file=split_file)

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from tests.io.local_server import running
+
 VIDEOS = {
     "walk.mkv": Path("intel_asl_walk") / "walk.mkv",  # 640x480, 30 fps, 89 frames, 2.97 s
     "cockatoo.mp4": Path("imageio_cockatoo") / "cockatoo.mp4",  # 1280x720, 20 fps, 14 s
@@ -140,13 +142,5 @@ class VideoSite:
 @contextmanager
 def serve(data: Path) -> Iterator[VideoSite]:
     """Run the site in a background thread for the duration of the block."""
-    site = VideoSite(data)
-    thread = threading.Thread(target=site.server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with running(VideoSite(data)) as site:
         yield site
-    finally:
-        site.release.set()
-        site.server.shutdown()
-        site.server.server_close()
-        thread.join(5)

@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from tests.io.local_server import running
+
 QUOTA_PAGE = (
     b"<!DOCTYPE html><html><head><title>Quota exceeded</title></head>"
     b"<body>Too many users have viewed or downloaded this file recently.</body></html>"
@@ -97,12 +99,5 @@ class WeightsServer:
 
 @contextmanager
 def weights_server(files: dict[str, bytes]) -> Iterator[WeightsServer]:
-    site = WeightsServer(files)
-    thread = threading.Thread(target=site.server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with running(WeightsServer(files)) as site:
         yield site
-    finally:
-        site.release.set()
-        site.server.shutdown()
-        site.server.server_close()
