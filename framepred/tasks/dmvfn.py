@@ -93,6 +93,12 @@ class DMVFNTask(Task):
         if self.options.crop is None:
             for side in (height, width):
                 self._check_side(side, f"training frames of {width}x{height} (no --crop): side")
+            if self.options.rotate and height != width:
+                # A 90-degree turn makes a clip width x height, which cannot share a batch with the rest.
+                raise UsageError(
+                    f"training frames of {width}x{height} with --crop none: random 90-degree rotations need "
+                    "square frames; add --no-rotate or give a square --crop"
+                )
 
     @classmethod
     def tiny_options(cls) -> dict[str, Any]:

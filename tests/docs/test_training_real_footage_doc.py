@@ -7,15 +7,12 @@ with the real names, and the training command is cut to a few steps (its own opt
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from framepred.data.tree import FrameTree
 from framepred.io.images import write_image
 from framepred.io.video import write_video
-from tests.docs.doc_blocks import code_blocks
+from tests.docs.doc_blocks import code_blocks, run_script
 from tests.helpers import random_frames
 
 VIDEOS = {
@@ -25,7 +22,7 @@ VIDEOS = {
     "sam2_juggle": "05_default_juggle.mp4",
 }
 FRAME_FOLDERS = ("davis_judo_cutie", "sam2_bedroom", "hk_street_tram_realbasicvsr")
-SHORTER = " --steps 2 --val-samples 4"
+SHORTER = {"train\\ dmvfn*": "--steps 2 --val-samples 4"}
 
 
 def test_the_longer_cpu_run_commands(tmp_path: Path) -> None:
@@ -37,24 +34,18 @@ def test_the_longer_cpu_run_commands(tmp_path: Path) -> None:
         (shared / folder / "video.mp4").rename(shared / folder / name)
     for index, folder in enumerate(FRAME_FOLDERS):
         (shared / folder).mkdir(parents=True)
-        for t, frame in enumerate(random_frames(5, 48, 80, seed=10 + index)):
+        # 8 frames: two of context and the five steps the per-step command scores
+        for t, frame in enumerate(random_frames(8, 48, 80, seed=10 + index)):
             write_image(shared / folder / f"{t:06d}.jpg", frame)
     work = tmp_path / "work"  # ../shared/data from here is the stand-in
     work.mkdir()
 
-    (block,) = code_blocks("training.md", "A longer CPU run on real footage (measured)")
-    script = block.rstrip() + SHORTER + "\n"
-    bin_dir = Path(sys.executable).parent  # the framepred console script of this environment
-    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
-    done = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", script],
-        cwd=work,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    blocks = code_blocks("training.md", "A longer CPU run on real footage (measured)")
+    assert len(blocks) == 2  # prepare and train; score per step
+    done = run_script("\n".join(blocks), work, SHORTER, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
+    table = done.stdout + done.stderr  # the per-step table of the evaluate command
+    assert "copy-last" in table and "linear" in table and "t+5" in table
 
     tree = FrameTree(work / "real")
     assert tree.splits() == ["train", "val"]

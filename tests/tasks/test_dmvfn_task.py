@@ -61,6 +61,15 @@ def test_crops_the_laplacian_loss_cannot_take_are_refused_up_front():
         task.check_clip_size(64, 100)
 
 
+def test_whole_non_square_frames_cannot_take_rotations():
+    """A 90-degree turn of a 160x96 clip is 96x160, which does not stack with the unturned clips."""
+    task = create_task("dmvfn", crop=None)
+    with pytest.raises(UsageError, match="160x96 with --crop none: .*--no-rotate"):
+        task.check_clip_size(96, 160)
+    task.check_clip_size(96, 96)
+    create_task("dmvfn", crop=None, rotate=False).check_clip_size(96, 160)
+
+
 def test_every_consecutive_triplet_is_one_step():
     task = create_task("dmvfn", clip_frames=5)
     clips = torch.arange(2 * 5 * 3 * 2 * 2, dtype=torch.float32).view(2, 5, 3, 2, 2)
