@@ -16,7 +16,6 @@ fails as a user would see it: the one-line error (pointing at ``--nproc``) and e
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 from pathlib import Path
@@ -118,13 +117,15 @@ def test_the_readme_tour_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     (gpus,) = [index for index, line in enumerate(lines) if "--gpus 8" in line]
     before = run_script("\n".join(lines[:gpus]), work, SHORTER)
     assert before.returncode == 0, before.stderr[-3000:]
+    mine = FrameTree(work / "data" / "mine").manifest["splits"]
+    assert mine["train"]["source"] == "videos" and mine["val"]["source"] == "frames"
     # Eight GPUs: a CUDA machine's line. On this one it must fail as a user sees it: one line, code 2.
     if torch.cuda.device_count() < 8:
         refused = run_script(lines[gpus], work, SHORTER)
         assert refused.returncode == 2, refused.stderr[-3000:]
-        assert refused.stderr.splitlines() == [
-            f"error: --gpus 8 asked for, this machine has {torch.cuda.device_count()}; use --nproc N on the CPU"
-        ]
+        have = torch.cuda.device_count()
+        expected = f"error: --gpus 8 asked for, this machine has {have}; use --nproc N on the CPU"
+        assert refused.stderr.splitlines() == [expected]
     else:
         assert run_script(lines[gpus], work, SHORTER).returncode == 0
     with serve(SHARED_DATA) as site:
@@ -133,3 +134,5 @@ def test_the_readme_tour_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         assert script.count(links) == 1
         done = run_script(script, work, SHORTER)
     assert done.returncode == 0, done.stderr[-3000:]
+    for name in ("next.png", "judo.mp4", "dmvfn_city.safetensors", "dmvfn_city.onnx"):
+        assert (work / name).is_file(), name
