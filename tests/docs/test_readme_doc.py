@@ -98,7 +98,7 @@ def fake_drive(folder: Path) -> dict[str, list[str]]:
     return files
 
 
-# About 4 minutes on a shared 2-core machine (the DMVFN release-sized model on DAVIS frames), so slow.
+# 161-244 s measured on the shared 2-core machine (release-sized DMVFN on DAVIS frames), so slow.
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
 def test_the_readme_tour_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
