@@ -18,10 +18,7 @@ from pathlib import Path
 
 import torch
 
-from framepred.data.fusion import FusionOptions
-from framepred.data.prepare.fusion import prepare_fusion
 from framepred.demo import fusion as demo
-from framepred.demo.common import synthetic_tree
 from framepred.engine.config import TrainConfig
 from framepred.engine.trainer import train
 from framepred.metrics.evaluate import evaluate_tree
@@ -43,10 +40,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="Score only the first N test windows.")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    data = synthetic_tree(args.work / "data", demo.SIZE, demo.SEQUENCES, demo.FRAMES, 0, test=demo.TEST)
-    fusion = args.work / "fusion"
-    if not (fusion / "manifest.json").is_file():
-        prepare_fusion(data, fusion, FusionOptions(**demo.FUSION))
+    data, fusion = demo.demo_trees(args.work, 0)
 
     def config(run: Path, stage: str, steps: int, batch: int, extra: dict) -> TrainConfig:
         return TrainConfig(

@@ -25,11 +25,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from framepred.data.fusion import FusionOptions
-from framepred.data.prepare.fusion import prepare_fusion
 from framepred.data.tree import FrameTree
 from framepred.demo import fusion as demo
-from framepred.demo.common import synthetic_tree
 from framepred.engine.config import TrainConfig
 from framepred.engine.trainer import train
 from framepred.metrics.psnr import psnr
@@ -68,10 +65,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="Score only the first N test windows.")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    data = synthetic_tree(args.work / "data", demo.SIZE, demo.SEQUENCES, demo.FRAMES, 0, test=demo.TEST)
-    fusion = args.work / "fusion"
-    if not (fusion / "manifest.json").is_file():
-        prepare_fusion(data, fusion, FusionOptions(**demo.FUSION))
+    data, fusion = demo.demo_trees(args.work, 0)
     name = f"{args.unet_loss}-{args.unet_steps}-lr{args.unet_lr:g}"
     run = args.work / name
 

@@ -114,17 +114,25 @@ def _fusion_scores(weights: Path, fusion: Path, device: str) -> dict[str, dict[s
     }
 
 
-def run(options: DemoOptions) -> DemoResult:
+def demo_trees(folder: Path, seed: int) -> tuple[Path, Path]:
+    """The demo's frame tree and its fusion tree under ``folder`` (the fusion tree made once, then
+    reused), so the probes in benchmarks/ score exactly the demo's data."""
     from framepred.data.fusion import FusionOptions
     from framepred.data.prepare.fusion import prepare_fusion
+
+    data = synthetic_tree(folder / "data", SIZE, SEQUENCES, FRAMES, seed, test=TEST)
+    fusion = folder / "fusion"
+    if not (fusion / "manifest.json").is_file():
+        prepare_fusion(data, fusion, FusionOptions(**FUSION))
+    return data, fusion
+
+
+def run(options: DemoOptions) -> DemoResult:
     from framepred.metrics.evaluate import evaluate_tree
     from framepred.metrics.report import write_csv
 
     options.out.mkdir(parents=True, exist_ok=True)
-    data = synthetic_tree(options.out / "data", SIZE, SEQUENCES, FRAMES, options.seed, test=TEST)
-    fusion = options.out / "fusion"
-    if not (fusion / "manifest.json").is_file():
-        prepare_fusion(data, fusion, FusionOptions(**FUSION))
+    data, fusion = demo_trees(options.out, options.seed)
     run_dir = fresh_folder(options.out / "run")
     steps = _train(fusion, run_dir, options)
     weights = run_dir / "checkpoints" / "last" / "model.safetensors"
