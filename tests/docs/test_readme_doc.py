@@ -27,15 +27,15 @@ import torch
 
 from framepred.data.tree import FrameTree
 from framepred.io.images import write_image
-from framepred.models import create_model
-from framepred.models.zoo import DRIVE_IDS
 from tests.conftest import SHARED_DATA
 from tests.data.prepare.raw_trees import make_cityscapes, write_frame
 from tests.docs.doc_blocks import ROOT, run_script, work_folder
+from tests.docs.release_files import fake_releases
 from tests.io.scrape_server import VIDEOS, serve
 
 README = ROOT / "README.md"
 FAKE_GDOWN = Path(__file__).resolve().parent / "fake_gdown"
+RELEASES = ("dmvfn_city.pkl", "dmvfn_kitti.pkl", "dmvfn_vimeo.pkl")  # each at its likely Drive id
 TINY = "--model-config " + repr(json.dumps({"features": [8] * 9, "routing": "all"}))
 # Options appended to framepred commands whose arguments match the pattern (first match wins).
 SHORTER = {
@@ -86,18 +86,6 @@ def make_inputs(work: Path) -> None:
         write_frame(work / "frames" / f"{index:06d}.png", 64, 48)
 
 
-def fake_drive(folder: Path) -> dict[str, list[str]]:
-    """Release-shaped files (DataParallel key names) for the fake gdown, one per Drive id."""
-    folder.mkdir()
-    files = {}
-    for drive_id, name in zip(DRIVE_IDS, ("dmvfn_city.pkl", "dmvfn_kitti.pkl", "dmvfn_vimeo.pkl")):
-        torch.manual_seed(len(files))
-        state = {"module." + k: v for k, v in create_model("dmvfn").state_dict().items()}
-        torch.save(state, folder / name)
-        files[drive_id] = [name, str(folder / name)]
-    return files
-
-
 # 161-244 s measured on the shared 2-core machine (release-sized DMVFN on DAVIS frames), so slow.
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
@@ -113,7 +101,7 @@ def test_the_readme_tour_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     make_inputs(work)
     monkeypatch.setenv("FRAMEPRED_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("PYTHONPATH", str(FAKE_GDOWN))
-    monkeypatch.setenv("FAKE_GDOWN_FILES", json.dumps(fake_drive(tmp_path / "drive")))
+    monkeypatch.setenv("FAKE_GDOWN_FILES", json.dumps(fake_releases(tmp_path / "drive", RELEASES)))
     (gpus,) = [index for index, line in enumerate(lines) if "--gpus 8" in line]
     before = run_script("\n".join(lines[:gpus]), work, SHORTER)
     assert before.returncode == 0, before.stderr[-3000:]

@@ -18,11 +18,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from framepred.io.images import write_image
-from framepred.models import create_model
 from framepred.models.zoo import DRIVE_IDS
+from tests.docs.release_files import fake_releases
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "weights.md"
@@ -49,14 +48,8 @@ def test_every_command_of_the_weights_page_runs(tmp_path) -> None:
     rng = np.random.default_rng(0)
     for name in ("f0.png", "f1.png"):
         write_image(tmp_path / name, rng.integers(0, 256, (48, 64, 3), dtype=np.uint8))
-    releases = tmp_path / "drive"
-    releases.mkdir()
-    files = {}
-    for drive_id, name in zip(DRIVE_IDS, ("dmvfn_kitti.pkl", "dmvfn_vimeo.pkl", "dmvfn_city.pkl")):
-        torch.manual_seed(len(files))
-        state = {"module." + k: v for k, v in create_model("dmvfn").state_dict().items()}
-        torch.save(state, releases / name)
-        files[drive_id] = [name, str(releases / name)]
+    # Not the names' likely ids: framepred must find each file by asking Drive about every id.
+    files = fake_releases(tmp_path / "drive", ("dmvfn_kitti.pkl", "dmvfn_vimeo.pkl", "dmvfn_city.pkl"))
     env = {
         **os.environ,
         "FRAMEPRED_HOME": str(tmp_path / "home"),
