@@ -66,6 +66,7 @@ def main() -> None:
     parser.add_argument("--future-weight", type=float, default=DEMO_TASK["future_weight"])
     parser.add_argument("--start", choices=("now", "v1"), default="now")
     parser.add_argument("--no-correction", action="store_true")
+    parser.add_argument("--input-foreground", action="store_true", help="foreground starts at the input too")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -73,9 +74,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         data = falling_discs_tree(Path(folder) / "data", args.seed)
         run = Path(folder) / "run"
+        task_options = {**DEMO_TASK, "future_weight": args.future_weight}
+        task_options["input_foreground"] = args.input_foreground
         config = TrainConfig(
             task="videogan", data=str(data), run_dir=str(run), steps=args.rounds, batch_size=BATCH,
-            seed=args.seed, device="cpu", task_options={**DEMO_TASK, "future_weight": args.future_weight},
+            seed=args.seed, device="cpu", task_options=task_options,
             save_every=args.rounds, val_every=max(args.rounds // 4, 25), val_split="test", val_samples=4,
             log_every=max(args.rounds // 4, 25),
         )  # fmt: skip
@@ -96,7 +99,8 @@ def main() -> None:
             rows["copy-last"].append(psnr_per_frame(image[:, None].expand_as(truth), truth))
             rows["mask"].append(streams.mask[0].mean((0, 2, 3)))
     print(f"{args.rounds} rounds, future weight {args.future_weight}, start {args.start}, "
-          f"correction {'frozen at 0' if args.no_correction else 'trained'}")  # fmt: skip
+          f"correction {'frozen at 0' if args.no_correction else 'trained'}, "
+          f"input foreground {args.input_foreground}")  # fmt: skip
     print("| PSNR (dB) | " + " | ".join(f"t+{t}" for t in TABLE_STEPS) + " | mean |")
     print("|---" * (len(TABLE_STEPS) + 2) + "|")
     for name, values in rows.items():

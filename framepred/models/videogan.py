@@ -46,6 +46,7 @@ NOISE = 100  # length of z in the unconditional model
 FRAMES_MULTIPLE = 16  # the foreground stream doubles time four times
 CONDITIONS = ("image", "none")
 CLOSED_MASK_LOGIT = -5.0  # --input-background: the mask starts at sigmoid(-5) = 0.007
+HALF_MASK_LOGIT = 0.0  # --input-foreground: both streams start at the input, the mask at 0.5
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,10 @@ class VideoGANConfig:
     # correction, (x + b).clamp(-1, 1); the correction starts at exactly 0 and the mask nearly closed
     # (sigmoid(-5) = 0.007), so the model starts from copy-last (see docs/videogan.md).
     input_background: bool = False
+    # Not in the paper either: the foreground too is the input image plus the foreground stream's
+    # (time-varying) correction, so the mask can keep early frames at the input and show the
+    # background correction only where and when the scene has changed. Needs input_background.
+    input_foreground: bool = False
 
     def __post_init__(self) -> None:
         if self.condition not in CONDITIONS:
@@ -74,6 +79,11 @@ class VideoGANConfig:
             raise UsageError(
                 "--input-background needs the conditional model (--cond image): an unconditional "
                 "one has no input image to start its background from"
+            )
+        if self.input_foreground and not self.input_background:
+            raise UsageError(
+                "--input-foreground needs --input-background: both streams then start at the input "
+                "image; add --input-background"
             )
 
 
@@ -212,6 +222,11 @@ class VideoGAN(nn.Module):
             # at t+1 and the 0.05 mask of sigmoid(-3) mixed 5 % of the foreground into every frame.
             nn.init.zeros_(self.background.head.weight)
             nn.init.constant_(self.foreground.mask.bias, CLOSED_MASK_LOGIT)
+        if config.input_foreground:
+            # The foreground starts at the input too, so an open mask costs nothing at the start and
+            # the mask gets a gradient from both streams' corrections.
+            nn.init.zeros_(self.foreground.video.weight)
+            nn.init.constant_(self.foreground.mask.bias, HALF_MASK_LOGIT)
 
     @property
     def conditional(self) -> bool:
@@ -228,6 +243,8 @@ class VideoGAN(nn.Module):
             if self.config.input_background:
                 background = (x + background).clamp(-1.0, 1.0)
             foreground, mask = self.foreground(code[:, :, None])  # as B x C x 1 x 4 x 4
+            if self.config.input_foreground:
+                foreground = (x[:, :, None] + foreground).clamp(-1.0, 1.0)
         else:
             background = self.background(x[:, :, None, None])
             foreground, mask = self.foreground(x[:, :, None, None, None])

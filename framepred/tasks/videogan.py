@@ -55,6 +55,9 @@ class VideoGANTaskOptions:
     input_background: bool = option(
         False, "Not in the paper: the background is the input image plus the stream's correction."
     )
+    input_foreground: bool = option(
+        False, "Not in the paper: the foreground too is the input plus its stream's correction."
+    )
     mask_weight: float | None = option(
         None, "Weight of the mask's L1 norm (default: 0.1 unconditional, 0 conditional)."
     )
@@ -83,7 +86,11 @@ class VideoGANTask(Task):
     def check_options(self) -> None:
         o = self.options
         self.model_config = VideoGANConfig(
-            condition=o.condition, frames=o.frames, width=o.width, input_background=o.input_background
+            condition=o.condition,
+            frames=o.frames,
+            width=o.width,
+            input_background=o.input_background,
+            input_foreground=o.input_foreground,
         )
         check_kind(o.gan_loss)
         conditional = o.condition == "image"

@@ -135,3 +135,22 @@ def test_input_background_starts_from_the_input_image():
     assert (streams.video - copy_last).abs().max() < 0.02
     with pytest.raises(UsageError, match="--input-background"):
         create_model("videogan", condition="none", input_background=True)
+
+
+def test_input_foreground_starts_both_streams_at_the_input_image():
+    torch.manual_seed(0)
+    model = create_model("videogan", frames=16, width=1 / 16, input_background=True, input_foreground=True)
+    image = torch.rand(2, 3, 64, 64) * 1.6 - 0.8
+    with torch.no_grad():
+        streams = model.eval()(image)
+    copy_last = image[:, :, None].expand_as(streams.video)
+    assert torch.equal(streams.foreground, copy_last)
+    assert torch.allclose(streams.mask, torch.full_like(streams.mask, 0.5))
+    # both streams are the input, so whatever the mask, the video is copy-last (to rounding)
+    assert (streams.video - copy_last).abs().max() < 1e-6
+    # and a trained correction in either stream changes the video
+    torch.nn.init.constant_(model.foreground.video.bias, 0.5)
+    with torch.no_grad():
+        assert (model(image).video - copy_last).abs().max() > 0.01
+    with pytest.raises(UsageError, match="--input-foreground needs --input-background"):
+        create_model("videogan", input_foreground=True)
