@@ -12,40 +12,31 @@ future fusion images (what a perfect U-Net would give with this translator); the
 repeated (no-motion); the blurred last one; and copy-last of the frames.
 
     flock -s /work/cpu.lock .venv/bin/python benchmarks/probe_fusion_stage1.py --work runs/probe-stage1
+
+``--fusion-only`` trains the U-Net alone and scores fusion space only (a few minutes per variant); the
+U-Net's loss options (``--unet-gdl-weight``, ``--unet-blur-sigma``), crop, batch and learning rate are
+the recipe's and name the run folder, so variants share one ``--work`` folder and its data.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
 from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from framepred.data.tree import FrameTree
 from framepred.demo import fusion as demo
 from framepred.engine.config import TrainConfig
 from framepred.engine.trainer import train
+from framepred.losses.pixel import gaussian_blur
 from framepred.metrics.psnr import psnr
 from framepred.models import load_model
 
 SHOWN = (1, 2, 4, 8, 12, 16)
 SIGMAS = (1.0, 2.0, 3.0)
-
-
-def gaussian_blur(images: torch.Tensor, sigma: float) -> torch.Tensor:
-    """``N x C x H x W`` images blurred by a separable Gaussian (reflected borders)."""
-    radius = max(1, math.ceil(3 * sigma))
-    offsets = torch.arange(-radius, radius + 1, dtype=images.dtype)
-    kernel = torch.exp(-(offsets**2) / (2 * sigma**2))
-    kernel = kernel / kernel.sum()
-    channels = images.shape[1]
-    padded = F.pad(images, (radius, radius, radius, radius), mode="reflect")
-    across = F.conv2d(padded, kernel.view(1, 1, 1, -1).repeat(channels, 1, 1, 1), groups=channels)
-    return F.conv2d(across, kernel.view(1, 1, -1, 1).repeat(channels, 1, 1, 1), groups=channels)
 
 
 def as_clip(frames: list[np.ndarray]) -> torch.Tensor:
@@ -60,13 +51,31 @@ def main() -> None:
     parser.add_argument("--unet-loss", default="mse")
     parser.add_argument("--unet-steps", type=int, default=400)
     parser.add_argument("--unet-lr", type=float, default=1e-3)
+    parser.add_argument("--unet-gdl-weight", type=float, default=0.0, help="The recipe's option (0: off).")
+    parser.add_argument("--unet-blur-sigma", type=float, default=0.0, help="The recipe's option (0: off).")
+    parser.add_argument("--crop", type=int, default=demo.UNET["crop"], help="U-Net training crop.")
+    parser.add_argument("--batch-size", type=int, default=4, help="U-Net batch size.")
     parser.add_argument("--translator-steps", type=int, default=300)
+    parser.add_argument(
+        "--fusion-only", action="store_true", help="Train no translator and score fusion space only."
+    )
     parser.add_argument("--minutes", type=float, default=9.0, help="Per stage, at most (steps decide).")
     parser.add_argument("--limit", type=int, default=None, help="Score only the first N test windows.")
     args = parser.parse_args()
     torch.set_num_threads(1)
     data, fusion = demo.demo_trees(args.work, 0)
     name = f"{args.unet_loss}-{args.unet_steps}-lr{args.unet_lr:g}"
+    if args.unet_gdl_weight:
+        name += f"-gdl{args.unet_gdl_weight:g}"
+    if args.unet_blur_sigma:
+        name += f"-blur{args.unet_blur_sigma:g}"
+    if args.crop != demo.UNET["crop"] or args.batch_size != 4:
+        name += f"-crop{args.crop}-batch{args.batch_size}"
+    # Given to every stage (a later stage keeps the run's options unless given again).
+    unet_options = {
+        "unet_loss": args.unet_loss, "unet_lr": args.unet_lr, "unet_gdl_weight": args.unet_gdl_weight,
+        "unet_blur_sigma": args.unet_blur_sigma,
+    }  # fmt: skip
     run = args.work / name
 
     def config(stage: str, steps: int, batch: int, extra: dict) -> TrainConfig:
@@ -74,13 +83,13 @@ def main() -> None:
             task="fusion", data=str(fusion), run_dir=str(run), stage=stage, steps=steps, batch_size=batch,
             seed=0, device="cpu", save_every=steps, val_every=steps, val_split="test", val_samples=4,
             log_every=max(steps // 4, 10), max_minutes=args.minutes,
-            task_options={**demo.MODEL, **extra, "unet_loss": args.unet_loss, "unet_lr": args.unet_lr},
+            task_options={**demo.MODEL, **unet_options, **extra},
         )  # fmt: skip
 
     # Each stage is trained once and kept: a rerun (after a time limit) only scores.
     if not (run / "stages" / "unet" / "checkpoints" / "last").is_dir():
-        train(config("unet", args.unet_steps, 4, demo.UNET))
-    if not (run / "stages" / "translator" / "checkpoints" / "last").is_dir():
+        train(config("unet", args.unet_steps, args.batch_size, {**demo.UNET, "crop": args.crop}))
+    if not args.fusion_only and not (run / "stages" / "translator" / "checkpoints" / "last").is_dir():
         translator = {**demo.FAST_GAN, **demo.WHOLE, **demo.ON_PREDICTED}
         train(config("translator", args.translator_steps, 1, translator))
     model = load_model(run / "checkpoints" / "last" / "model.safetensors", device="cpu").model.eval()
@@ -96,7 +105,7 @@ def main() -> None:
     for frame_seq, fusion_seq in zip(frame_seqs, fusion_seqs, strict=True):
         frames, fused = as_clip(frame_seq.read_all()), as_clip(fusion_seq.read_all())
         for start in range(len(frames) - context - demo.STEPS + 1):
-            if args.limit is not None and len(rows.get("frames: copy-last", [])) >= args.limit:
+            if args.limit is not None and len(rows.get("fusion: U-Net", [])) >= args.limit:
                 break
             past, future = fused[start : start + context], fused[start + context : start + context + horizon]
             real = frames[start + context : start + context + horizon]
@@ -108,6 +117,8 @@ def main() -> None:
                 blurred = {sigma: gaussian_blur(past[-1:], sigma).expand_as(last) for sigma in SIGMAS}
                 for sigma, image in blurred.items():
                     add(f"fusion: repeat last, blurred sigma {sigma:g}", image, future)
+                if args.fusion_only:
+                    continue
                 translate = lambda images: model.translate(images[None], sharpen=False)[0]  # noqa: E731
                 add("frames: translator(U-Net fusion)", translate(predicted), real)
                 add("frames: translator(real future fusion)", translate(future), real)
