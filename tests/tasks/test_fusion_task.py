@@ -187,7 +187,8 @@ def test_the_unet_loss_options_add_gdl_and_the_blurred_error():
     blurred = (gaussian_blur(prediction, 1.0) - gaussian_blur(target, 1.0)).square().mean()
     assert terms["gdl"] == pytest.approx(float(gdl), rel=1e-5) and float(gdl) > 0
     assert terms["blurred"] == pytest.approx(float(blurred), rel=1e-5) and float(blurred) > 0
-    assert float(loss.detach()) == pytest.approx(float(plain.detach()) + 0.5 * float(gdl) + float(blurred), rel=1e-5)
+    expected = float(plain.detach()) + 0.5 * float(gdl) + float(blurred)
+    assert float(loss.detach()) == pytest.approx(expected, rel=1e-5)
     task.stage = "unet"
     assert task.phases()[0].terms == ("l1", "ssim", "gdl", "blurred")
 
