@@ -53,6 +53,7 @@ def main() -> None:
     parser.add_argument("--unet-lr", type=float, default=1e-3)
     parser.add_argument("--unet-gdl-weight", type=float, default=0.0, help="The recipe's option (0: off).")
     parser.add_argument("--unet-blur-sigma", type=float, default=0.0, help="The recipe's option (0: off).")
+    parser.add_argument("--unet-residual-blur", type=float, default=0.0, help="The recipe's option.")
     parser.add_argument("--crop", type=int, default=demo.UNET["crop"], help="U-Net training crop.")
     parser.add_argument("--batch-size", type=int, default=4, help="U-Net batch size.")
     parser.add_argument("--translator-steps", type=int, default=300)
@@ -69,12 +70,14 @@ def main() -> None:
         name += f"-gdl{args.unet_gdl_weight:g}"
     if args.unet_blur_sigma:
         name += f"-blur{args.unet_blur_sigma:g}"
+    if args.unet_residual_blur:
+        name += f"-res{args.unet_residual_blur:g}"
     if args.crop != demo.UNET["crop"] or args.batch_size != 4:
         name += f"-crop{args.crop}-batch{args.batch_size}"
     # Given to every stage (a later stage keeps the run's options unless given again).
     unet_options = {
         "unet_loss": args.unet_loss, "unet_lr": args.unet_lr, "unet_gdl_weight": args.unet_gdl_weight,
-        "unet_blur_sigma": args.unet_blur_sigma,
+        "unet_blur_sigma": args.unet_blur_sigma, "unet_residual_blur": args.unet_residual_blur,
     }  # fmt: skip
     run = args.work / name
 

@@ -75,6 +75,11 @@ class FusionTaskOptions:
         "Weight of the gradient difference loss (Mathieu et al., alpha 1) added to the U-Net loss (ours; "
         "0: off). It penalises predicted edges softer than the real ones.",
     )
+    unet_residual_blur: float = option(
+        0.0,
+        "The U-Net adds its output to the last fusion image Gaussian-blurred by this many pixels (ours; "
+        "0: to the last fusion image itself), so training starts from that blurred copy.",
+    )
     unet_blur_sigma: float = option(
         0.0,
         "Adds the U-Net loss's L1 or MSE between Gaussian-blurred (sigma px) prediction and target (ours; "
@@ -127,8 +132,10 @@ class FusionTask(Task):
             raise UsageError(f"--unet-loss {o.unet_loss!r}: choose one of {', '.join(UNET_LOSSES)}")
         if not 0.0 <= o.translator_predicted <= 1.0:
             raise UsageError(f"--translator-predicted is a share from 0 to 1, got {o.translator_predicted}")
-        if o.unet_gdl_weight < 0 or o.unet_blur_sigma < 0:
-            raise UsageError("--unet-gdl-weight and --unet-blur-sigma must be at least 0 (0: off)")
+        if min(o.unet_gdl_weight, o.unet_blur_sigma, o.unet_residual_blur) < 0:
+            raise UsageError(
+                "--unet-gdl-weight, --unet-blur-sigma and --unet-residual-blur must be at least 0 (0: off)"
+            )
         if o.crop is not None:
             self._check_side(o.crop, "--crop")
 
@@ -199,6 +206,7 @@ class FusionTask(Task):
             "horizon": o.horizon,
             "unet_base": o.unet_base,
             "unet_levels": o.unet_levels,
+            "unet_residual_blur": o.unet_residual_blur,
             "translator_base": o.translator_base,
             "translator_levels": o.translator_levels,
             "translator_dropout": o.translator_dropout,

@@ -65,7 +65,7 @@ def test_a_plain_frame_tree_is_refused_naming_prepare_fusion(trees, tmp_path):
         (["--stage", "colour"], "has no stage 'colour': choose one of unet, translator, sharpen or all"),
         (["--unet-loss", "huber"], "--unet-loss 'huber': choose one of l1-ssim, mse"),
         (["--translator-predicted", "1.5"], "--translator-predicted is a share from 0 to 1, got 1.5"),
-        (["--unet-gdl-weight", "-1"], "--unet-gdl-weight and --unet-blur-sigma must be at least 0"),
+        (["--unet-residual-blur", "-1"], "--unet-residual-blur must be at least 0 (0: off)"),
     ],
 )
 def test_bad_options_are_refused_before_training(trees, tmp_path, extra, message):
