@@ -7,7 +7,10 @@ Fusion space, PSNR of each 16-step prediction against the real future fusion ima
 observed fusion image repeated; that image Gaussian-blurred (a prediction with no motion in it, only
 softness: if the U-Net scores no better than it, its gain over repeat-last is blur, not motion); and the
 U-Net's images blurred the same ways (a sharp U-Net whose edges move right beats the blurred last image
-once blurred alike).
+once blurred alike); an oracle, not a prediction: the last image shifted by the whole-pixel offset that
+best matches each future image (what one global motion could give at most), sharp and blurred. Then,
+per window, the U-Net against the best fixed blur; and how stable the fusion images are under a known
+sub-pixel move of the frame (what even an exact motion can give in fusion space).
 
 Frame space, the translator applied to: the U-Net's fusion images (the model without sharpener); the real
 future fusion images (what a perfect U-Net would give with this translator); the last observed one
@@ -26,9 +29,11 @@ import argparse
 import json
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 
+from framepred.data.fusion import FusionOptions, fusion_image
 from framepred.data.tree import FrameTree
 from framepred.demo import fusion as demo
 from framepred.engine.config import TrainConfig
@@ -39,6 +44,7 @@ from framepred.models import load_model
 
 SHOWN = (1, 2, 4, 8, 12, 16)
 SIGMAS = (1.0, 2.0, 3.0, 4.0)
+SUBPIXEL_SHIFTS = (0.25, 0.5, 1.0)
 SHIFT_RADIUS = 12  # pixels: the camera pans at most 1.5 px per frame, 24 px by t+16
 
 
@@ -50,6 +56,36 @@ def best_shift(image: torch.Tensor, truths: torch.Tensor, radius: int) -> torch.
     shifted = torch.cat([image.roll((dy, dx), (-2, -1)) for dy in offsets for dx in offsets])
     best = [int((shifted - truth).square().mean(dim=(1, 2, 3)).argmin()) for truth in truths]
     return shifted[best]
+
+
+def move_right(image: np.ndarray, shift: float) -> np.ndarray:
+    """``image`` moved right by ``shift`` pixels (bilinear, reflected border)."""
+    move = np.float32([[1, 0, shift], [0, 1, 0]])
+    size = image.shape[1], image.shape[0]
+    return cv2.warpAffine(image, move, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+
+
+def shift_stability(data: Path) -> dict[str, list[float]]:
+    """How well any prediction in fusion space can do when the motion is known exactly: frames of the test
+    split moved by a fraction of a pixel; PSNR against the fusion image of the moved frame, of the old
+    fusion image unmoved, moved by the same shift (bilinear), and both blurred (sigma 2). Four frames per
+    sequence, a 4-pixel border left out (the shift's edge)."""
+    options = FusionOptions(**demo.FUSION)
+
+    def tensor(image: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(image).permute(2, 0, 1)[None].float().div(255.0)[..., 4:-4, 4:-4]
+
+    scores: dict[str, list[float]] = {}
+    for sequence in FrameTree(data).sequences("test"):
+        for frame in sequence.read_all()[16:48:8]:
+            fused = fusion_image(frame, options)
+            for shift in SUBPIXEL_SHIFTS:
+                truth = tensor(fusion_image(move_right(frame, shift), options))
+                for label, image in (("unmoved", tensor(fused)), ("moved", tensor(move_right(fused, shift)))):
+                    scores.setdefault(f"{label} {shift:g}", []).append(float(psnr(image, truth)))
+                    blurred = gaussian_blur(image, 2.0)
+                    scores.setdefault(f"{label}, blurred {shift:g}", []).append(float(psnr(blurred, truth)))
+    return scores
 
 
 def as_clip(frames: list[np.ndarray]) -> torch.Tensor:
@@ -167,7 +203,15 @@ def main() -> None:
         f"U-Net minus the best blur ({best.removeprefix('fusion: ')}): {gain.mean():+.2f} dB on the mean, "
         f"above it in {int((gain > 0).sum())} of {count} windows"
     )
-    (args.work / f"{name}.json").write_text(json.dumps({"windows": count, "per_step": table}, indent=1))
+    stability = {label: float(np.mean(values)) for label, values in shift_stability(data).items()}
+    print("fusion images of test frames moved right by a known shift, PSNR dB against the moved frame's:")
+    print("| prediction | " + " | ".join(f"{shift:g} px" for shift in SUBPIXEL_SHIFTS) + " |")
+    print("|---" * (len(SUBPIXEL_SHIFTS) + 1) + "|")
+    for label in ("unmoved", "moved", "unmoved, blurred", "moved, blurred"):
+        cells = " | ".join(f"{stability[f'{label} {shift:g}']:.2f}" for shift in SUBPIXEL_SHIFTS)
+        print(f"| old fusion image {label} | {cells} |")
+    summary = {"windows": count, "per_step": table, "shift_stability": stability}
+    (args.work / f"{name}.json").write_text(json.dumps(summary, indent=1))
 
 
 if __name__ == "__main__":
