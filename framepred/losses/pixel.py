@@ -8,6 +8,8 @@ low-pass residual is not part of the loss.
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -23,6 +25,19 @@ def gaussian_kernel(channels: int = 3) -> torch.Tensor:
     taps = torch.tensor([1.0, 4.0, 6.0, 4.0, 1.0])
     kernel = torch.outer(taps, taps) / 256.0
     return kernel.expand(channels, 1, 5, 5).contiguous()
+
+
+def gaussian_blur(images: torch.Tensor, sigma: float) -> torch.Tensor:
+    """``N x C x H x W`` images blurred per channel by a separable Gaussian of ``sigma`` pixels (radius
+    ceil(3 sigma), at least 1; reflected borders, so the sides must exceed the radius)."""
+    radius = max(1, math.ceil(3 * sigma))
+    offsets = torch.arange(-radius, radius + 1, dtype=images.dtype, device=images.device)
+    taps = torch.exp(-(offsets**2) / (2 * sigma**2))
+    taps = taps / taps.sum()
+    channels = images.shape[1]
+    padded = F.pad(images, (radius, radius, radius, radius), mode="reflect")
+    across = F.conv2d(padded, taps.view(1, 1, 1, -1).expand(channels, 1, 1, -1), groups=channels)
+    return F.conv2d(across, taps.view(1, 1, -1, 1).expand(channels, 1, -1, 1), groups=channels)
 
 
 def _blur(image: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:

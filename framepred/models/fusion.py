@@ -36,6 +36,7 @@ from torch import nn
 
 from framepred.data.fusion import FusionOptions, fusion_image
 from framepred.errors import CheckpointError, UsageError
+from framepred.losses.pixel import gaussian_blur
 from framepred.models.registry import register_model
 
 STAGES = ("unet", "translator", "sharpen")
@@ -56,9 +57,14 @@ def _block3d(cin: int, cout: int) -> nn.Sequential:
 class FusionUNet3D(nn.Module):
     """``B x T_in x 3 x H x W`` fusion images -> the next ``B x T_out x 3 x H x W`` (not clamped)."""
 
-    def __init__(self, context: int, horizon: int, base: int, levels: int) -> None:
+    def __init__(
+        self, context: int, horizon: int, base: int, levels: int, residual_blur: float = 0.0
+    ) -> None:
         super().__init__()
         self.horizon = horizon
+        # What the output is added to: the last fusion image, or (ours, > 0) it Gaussian-blurred by this
+        # many pixels, a prediction that already scores as well as the trained U-Net did on the demo.
+        self.residual_blur = residual_blur
         widths = [base * 2**i for i in range(levels)]
         self.encoders = nn.ModuleList()
         channels = 3
@@ -89,7 +95,10 @@ class FusionUNet3D(nn.Module):
             x = decoder(torch.cat([up(x), skip], 1))
         batch, channels, time, height, width = x.shape
         delta = self.head(x.reshape(batch, channels * time, height, width))
-        return fusion[:, -1:] + delta.view(batch, self.horizon, 3, height, width)
+        last = fusion[:, -1]
+        if self.residual_blur > 0:
+            last = gaussian_blur(last, self.residual_blur)
+        return last[:, None] + delta.view(batch, self.horizon, 3, height, width)
 
 
 # ---- stage 2: the image-to-video translator ----------------------------------------------------------
@@ -188,6 +197,7 @@ class FusionConfig:
     horizon: int = 16  # fusion images it predicts per call (T_out)
     unet_base: int = 32
     unet_levels: int = 3
+    unet_residual_blur: float = 0.0  # 0: the U-Net adds its output to the last fusion image, else blurred
     translator_base: int = 64
     translator_levels: int = 5
     translator_dropout: float = 0.5
@@ -230,7 +240,9 @@ class FusionPredictor(nn.Module):
         self.frames_per_call = config.horizon
         factor = config.upscale_factor
         self.size_multiple = fusion_size_multiple(config.unet_levels, config.translator_levels, factor)
-        self.unet = FusionUNet3D(config.context, config.horizon, config.unet_base, config.unet_levels)
+        self.unet = FusionUNet3D(
+            config.context, config.horizon, config.unet_base, config.unet_levels, config.unet_residual_blur
+        )
         self.translator = Translator(
             config.translator_base, config.translator_levels, config.translator_dropout
         )

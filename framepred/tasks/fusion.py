@@ -5,8 +5,9 @@ fusion options the model will use on new frames and names the frame tree that su
 
 * ``unet``: clips of ``context + horizon`` fusion images; the U-Net predicts the last ``horizon`` from
   the first ``context``; loss L1 + ``ssim_weight`` (1 - SSIM) against the real future fusion images
-  (the paper's), or ``unet_loss="mse"`` (ours). Validation: in fusion space, beside copy-last of the
-  last fusion image.
+  (the paper's), or ``unet_loss="mse"`` (ours); optionally (ours) plus ``unet_gdl_weight`` times the
+  gradient difference loss and plus the same L1/MSE between Gaussian-blurred (``unet_blur_sigma``)
+  prediction and target. Validation: in fusion space, beside copy-last of the last fusion image.
 * ``translator``: (fusion image, frame) pairs; the discriminator (PatchGAN on the pair) minimises the
   adversarial loss (``framepred.losses.adversarial``), the translator the adversarial loss +
   ``l1_weight`` (lambda = 100, as pix2pix) L1 + ``translator_ssim_weight`` (1 - SSIM). The published
@@ -36,6 +37,8 @@ from framepred.data.fusion import FusionOptions
 from framepred.engine.logging import log_line
 from framepred.errors import UsageError
 from framepred.losses.adversarial import check_kind, discriminator_loss, generator_loss
+from framepred.losses.gradient_difference import gradient_difference_loss
+from framepred.losses.pixel import gaussian_blur
 from framepred.losses.structural import ssim_similarity
 from framepred.models.fusion import PatchDiscriminator, fusion_size_multiple
 from framepred.models.interface import roll_forward
@@ -66,6 +69,21 @@ class FusionTaskOptions:
     ssim_weight: float = option(1.0, "Weight of (1 - SSIM) beside L1 in the U-Net loss.")
     unet_loss: str = option(
         "l1-ssim", "U-Net loss: l1-ssim (the paper's, L1 + ssim_weight (1 - SSIM)) or mse."
+    )
+    unet_gdl_weight: float = option(
+        0.0,
+        "Weight of the gradient difference loss (Mathieu et al., alpha 1) added to the U-Net loss (ours; "
+        "0: off). It penalises predicted edges softer than the real ones.",
+    )
+    unet_residual_blur: float = option(
+        0.0,
+        "The U-Net adds its output to the last fusion image Gaussian-blurred by this many pixels (ours; "
+        "0: to the last fusion image itself), so training starts from that blurred copy.",
+    )
+    unet_blur_sigma: float = option(
+        0.0,
+        "Adds the U-Net loss's L1 or MSE between Gaussian-blurred (sigma px) prediction and target (ours; "
+        "0: off), so a thin edge predicted a few pixels off still gives a gradient towards its place.",
     )
     translator_lr: float = option(2e-4, "Adam learning rate of the translator (pix2pix).")
     discriminator_lr: float = option(2e-4, "Adam learning rate of the discriminator (pix2pix).")
@@ -114,6 +132,10 @@ class FusionTask(Task):
             raise UsageError(f"--unet-loss {o.unet_loss!r}: choose one of {', '.join(UNET_LOSSES)}")
         if not 0.0 <= o.translator_predicted <= 1.0:
             raise UsageError(f"--translator-predicted is a share from 0 to 1, got {o.translator_predicted}")
+        if min(o.unet_gdl_weight, o.unet_blur_sigma, o.unet_residual_blur) < 0:
+            raise UsageError(
+                "--unet-gdl-weight, --unet-blur-sigma and --unet-residual-blur must be at least 0 (0: off)"
+            )
         if o.crop is not None:
             self._check_side(o.crop, "--crop")
 
@@ -184,6 +206,7 @@ class FusionTask(Task):
             "horizon": o.horizon,
             "unet_base": o.unet_base,
             "unet_levels": o.unet_levels,
+            "unet_residual_blur": o.unet_residual_blur,
             "translator_base": o.translator_base,
             "translator_levels": o.translator_levels,
             "translator_dropout": o.translator_dropout,
@@ -225,7 +248,9 @@ class FusionTask(Task):
     # ---- losses ----------------------------------------------------------------------------------
     def phases(self) -> tuple[Phase, ...]:
         if self.stage == "unet":
-            return (Phase("unet", "model", self.unet_loss, terms=("l1", "ssim")),)
+            o = self.options
+            extra = ("gdl",) * (o.unet_gdl_weight > 0) + ("blurred",) * (o.unet_blur_sigma > 0)
+            return (Phase("unet", "model", self.unet_loss, terms=("l1", "ssim", *extra)),)
         if self.stage == "sharpen":
             return (Phase("sharpen", "model", self.sharpen_loss, terms=("l1",)),)
         return (
@@ -238,14 +263,24 @@ class FusionTask(Task):
         prediction = nets.model(clips[:, : o.context], "unet")
         target = clips[:, o.context :]
         with torch.autocast(device_type=clips.device.type, enabled=False):
-            prediction = prediction.float()
+            prediction, target = prediction.float().flatten(0, 1), target.float().flatten(0, 1)
             l1 = (prediction - target).abs().mean()
-            structure = ssim_similarity(prediction.flatten(0, 1), target.flatten(0, 1))
+            structure = ssim_similarity(prediction, target)
             if o.unet_loss == "mse":
                 total = (prediction - target).square().mean()
             else:
                 total = l1 + o.ssim_weight * (1.0 - structure)
-        return total, {"l1": float(l1.detach()), "ssim": float(structure.detach())}
+            terms = {"l1": l1, "ssim": structure}
+            if o.unet_gdl_weight > 0:
+                terms["gdl"] = gradient_difference_loss(prediction, target)
+                total = total + o.unet_gdl_weight * terms["gdl"]
+            if o.unet_blur_sigma > 0:
+                # The blur is linear: blur(prediction) - blur(target) in one pass.
+                difference = gaussian_blur(prediction - target, o.unet_blur_sigma)
+                mse = o.unet_loss == "mse"
+                terms["blurred"] = difference.square().mean() if mse else difference.abs().mean()
+                total = total + terms["blurred"]
+        return total, {name: float(value.detach()) for name, value in terms.items()}
 
     def translator_pairs(
         self, nets: Nets, items: torch.Tensor, step: int

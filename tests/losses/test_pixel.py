@@ -1,9 +1,11 @@
+import math
+
 import numpy as np
 import pytest
 import torch
 from scipy import ndimage
 
-from framepred.losses.pixel import LaplacianLoss, gaussian_kernel, l1_loss, laplacian_pyramid
+from framepred.losses.pixel import LaplacianLoss, gaussian_blur, gaussian_kernel, l1_loss, laplacian_pyramid
 
 
 def test_l1_on_known_values():
@@ -96,3 +98,15 @@ def test_weighted_sum_equals_separate_pyramids_of_prediction_and_target():
         sum(l1_loss(a, b) for a, b in zip(laplacian_pyramid(predictions[0], kernel), target_bands)).item(),
         rel=1e-6,
     )
+
+
+def test_gaussian_blur_keeps_constants_and_mass_and_spreads_a_point():
+    constant = torch.full((2, 3, 20, 20), 0.7)
+    assert torch.allclose(gaussian_blur(constant, 2.0), constant, atol=1e-6)
+    point = torch.zeros(1, 1, 41, 41)
+    point[..., 20, 20] = 1.0
+    blurred = gaussian_blur(point, 2.0)
+    assert blurred.shape == point.shape and float(blurred.sum()) == pytest.approx(1.0, abs=1e-5)
+    # Separable Gaussian: one sigma away along an axis the value is exp(-1/2) of the centre's.
+    assert float(blurred[..., 20, 22] / blurred[..., 20, 20]) == pytest.approx(math.exp(-0.5), rel=1e-4)
+    assert torch.allclose(blurred, blurred.transpose(-1, -2))

@@ -9,6 +9,7 @@ import torch
 
 from framepred.data.fusion import FusionOptions, fusion_image
 from framepred.errors import CheckpointError
+from framepred.losses.pixel import gaussian_blur
 from framepred.models import create_model, load_model, model_entry, save_model
 from framepred.models.fusion import STAGES, FusionUNet3D, PatchDiscriminator, Translator
 
@@ -102,3 +103,14 @@ def test_no_motion_repeats_the_translated_last_fusion_image_and_streams_show_fus
     assert set(streams) == {"fusion input", "predicted fusion"}
     assert all(s.shape == (2, 4, 3, 16, 16) for s in streams.values())
     assert torch.equal(streams["fusion input"][:, 2], model.fusion_images(context[:, -1:])[:, 0])
+
+
+def test_the_unet_starts_from_the_last_fusion_image_or_its_blurred_copy():
+    fusion = torch.rand(2, 5, 3, 16, 24)
+    plain = FusionUNet3D(context=5, horizon=3, base=4, levels=2).eval()
+    blurred = FusionUNet3D(context=5, horizon=3, base=4, levels=2, residual_blur=2.0).eval()
+    with torch.no_grad():  # the output layer starts at zero: the output is what it is added to
+        assert torch.equal(plain(fusion), fusion[:, -1:].expand(2, 3, 3, 16, 24))
+        expected = gaussian_blur(fusion[:, -1], 2.0)[:, None].expand(2, 3, 3, 16, 24)
+        assert torch.allclose(blurred(fusion), expected, atol=1e-6)
+    assert _small(unet_residual_blur=1.5).unet.residual_blur == 1.5
