@@ -11,9 +11,9 @@ U-Net rolled out in fusion space beside copying the last fusion image, and the f
 that rollout. Training takes the minutes asked for and is what needs an idle machine; scores do not
 depend on the load, so they can be computed apart (``--train-only``, then ``--evaluate-only``).
 
-    flock -x /work/cpu.lock .venv/bin/python benchmarks/bench_fusion.py --work runs/fusion-bench \
+    python benchmarks/bench_fusion.py --work runs/fusion-bench \
         --minutes 2.5 --train-only
-    flock -s /work/cpu.lock .venv/bin/python benchmarks/bench_fusion.py --work runs/fusion-bench \
+    python benchmarks/bench_fusion.py --work runs/fusion-bench \
         --evaluate-only
 """
 

@@ -11,7 +11,7 @@ Side by side in one run, on the same input, each through the command line in fre
 CPU time is user + system of every process involved (the tasks, their pool workers, the merge). The
 two outputs are compared byte for byte. Repeats are interleaved, medians reported.
 
-    flock -x /work/cpu.lock .venv/bin/python benchmarks/bench_shard.py --repeats 2
+    python benchmarks/bench_shard.py --repeats 2
 """
 
 from __future__ import annotations

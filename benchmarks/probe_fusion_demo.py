@@ -5,7 +5,7 @@ and one trained with half its pairs on the U-Net's predicted fusion images (300 
 pairs), each followed by the demo's sharpener; PSNR per step of the frames beside the no-motion
 baseline and copy-last. Numbers in docs/fusion.md.
 
-    flock -s /work/cpu.lock .venv/bin/python benchmarks/probe_fusion_demo.py --work runs/probe-fusion \
+    python benchmarks/probe_fusion_demo.py --work runs/probe-fusion \
         --unet-loss mse
 """
 

@@ -16,7 +16,7 @@ Frame space, the translator applied to: the U-Net's fusion images (the model wit
 future fusion images (what a perfect U-Net would give with this translator); the last observed one
 repeated (no-motion); the blurred last one; and copy-last of the frames.
 
-    flock -s /work/cpu.lock .venv/bin/python benchmarks/probe_fusion_stage1.py --work runs/probe-stage1
+    python benchmarks/probe_fusion_stage1.py --work runs/probe-stage1
 
 ``--fusion-only`` trains the U-Net alone and scores fusion space only (a few minutes per variant); the
 U-Net's loss options (``--unet-gdl-weight``, ``--unet-blur-sigma``), crop, batch and learning rate are
