@@ -8,15 +8,25 @@ code does, ``torch.no_grad``, batch 1 (its test path lets the first sample decid
 ratio column; "official, sample gates" runs the gates framepred's ``sample`` routing drew.
 
 Every variant runs the same weights on the same frames (real Cityscapes frames when ../shared/data
-has them, resized to each size; else random), round-robin (one call of each per round, so a busy
-machine slows all alike); the table reports the median time per frame. "max/mean grey" compare each
+has them, or the folder ``--frames`` names, resized to each size; else random), round-robin (one call
+of each per round, so a busy machine slows all alike); the table reports the median time per frame,
+after two warm-up calls each, and the median minor page faults per call. "max/mean grey" compare each
 row's output with the official output of the same blocks (8-bit grey levels, 255 = full range).
 The pipeline table times whole jobs on a folder of PNGs: ``predict_files`` (decoding ahead, batches,
 encoding behind) against the official script's loop (read two frames, forward, write, in turn).
 
+Allocator settings: the commands predict, rollout and evaluate set glibc's allocator to keep freed
+memory (framepred/inference/allocator.py), which would speed the official code too. Settings made
+with mallopt last for the whole process, so every variant is timed once per setting, each setting in
+its own fresh process: "glibc default" (the official code as its users run it, and framepred's
+library without the tuning) and "framepred's" (what the commands run). The processes run one after
+the other (``--processes N``: N of each, in turn), and every ratio is against the official forward
+with glibc's default settings. The bf16, pipeline and profile tables run in this process, untuned.
+
     .venv/bin/python benchmarks/bench_dmvfn_infer.py                       # 256x448 and 512x1024
     .venv/bin/python benchmarks/bench_dmvfn_infer.py --sizes 512x1024 --batch 4 --compile
     .venv/bin/python benchmarks/bench_dmvfn_infer.py --sizes 512x1024 --rounds 1 --pipeline-frames 0 --profile
+    .venv/bin/python benchmarks/bench_dmvfn_infer.py --sizes 512x1024 --pipeline-frames 0 --processes 2
 """
 
 from __future__ import annotations
@@ -117,13 +127,13 @@ def official_forward(model: DMVFN, x: torch.Tensor, gates: list[bool] | None = N
 
 def frames_at(height: int, width: int, count: int = 2) -> tuple[list[np.ndarray], str]:
     """``count`` consecutive uint8 RGB frames at ``height`` x ``width``."""
-    if DATA.is_dir():
+    if DATA.is_dir():  # DATA: the default, or --frames
         from framepred.io.images import list_images, read_image
 
         files = list_images(DATA)[:count]
         if len(files) == count:
             frames = [cv2.resize(read_image(f), (width, height), interpolation=cv2.INTER_AREA) for f in files]
-            return frames, "Cityscapes aachen seq0003 (real)"
+            return frames, f"{DATA.name} (real)"
     rng = np.random.default_rng(0)
     return [rng.integers(0, 256, (height, width, 3), dtype=np.uint8) for _ in range(count)], "random"
 
@@ -236,6 +246,7 @@ def build_variants(
 
 
 ALLOCATORS = {"default": "glibc default", "framepred": "framepred's"}
+MEMORY_CALLS = 4  # enough for a tuned allocator to reach its steady state (it does on call 2 or 3)
 
 
 def time_variants(
@@ -296,7 +307,7 @@ def bench_size(
                 command += ["--child-save", str(save)]
                 command += ["--sizes", f"{height}x{width}", "--rounds", str(rounds), "--batch", str(batch)]
                 command += ["--device", str(device), "--threads", str(torch.get_num_threads())]
-                command += ["--compile"] if compile else []
+                command += ["--frames", str(DATA)] + (["--compile"] if compile else [])
                 subprocess.run(command, check=True)
                 results, source = torch.load(save, weights_only=False)
                 for key, result in results.items():
@@ -404,7 +415,7 @@ def bench_pipeline(height: int, width: int, device: torch.device, count: int, ba
 
 
 def peak_memory_mib(
-    size: str, batch: int, device: torch.device, allocators: list[str], calls: int = 4
+    size: str, batch: int, device: torch.device, allocators: list[str], calls: int
 ) -> list[tuple[str, str, float, float]]:
     """Extra resident memory of ``calls`` batch-1 official and batch-N framepred fp32 calls, each
     variant and allocator setting in a fresh process (freed memory stays in a process's heap and
@@ -416,8 +427,9 @@ def peak_memory_mib(
     ):
         for allocator in allocators:
             command = [sys.executable, __file__, "--memory-of", name, "--child-allocator", allocator]
-            command += ["--sizes", size, "--batch", str(size_of_batch), "--rounds", str(calls)]
+            command += ["--sizes", size, "--batch", str(size_of_batch), "--rounds", str(calls)]  # calls
             command += ["--device", str(device), "--threads", str(torch.get_num_threads())]
+            command += ["--frames", str(DATA)]
             output = subprocess.run(command, capture_output=True, text=True, check=True).stdout.split()
             results.append((name, ALLOCATORS[allocator], float(output[0]), float(output[1])))
     return results
@@ -499,6 +511,7 @@ def print_table(header: list[str], rows: list[list[str]]) -> None:
 
 
 def main() -> None:
+    global DATA  # --frames replaces the default folder, in this process and in its children
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="256x448,512x1024", help="comma-separated HxW list")
     parser.add_argument("--rounds", type=int, default=3, help="timed calls per variant (median reported)")
@@ -508,6 +521,7 @@ def main() -> None:
     parser.add_argument("--memory", action="store_true", help="also measure peak memory (fresh processes)")
     parser.add_argument("--profile", action="store_true", help="also profile one fp32 call per operator")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--frames", type=Path, default=DATA, help="folder of consecutive frames to run on")
     parser.add_argument("--threads", type=int, default=0, help="CPU threads (default: torch's choice)")
     parser.add_argument(
         "--allocator",
@@ -522,6 +536,7 @@ def main() -> None:
     parser.add_argument("--child-allocator", help=argparse.SUPPRESS)  # internal: this process's setting
     parser.add_argument("--child-save", help=argparse.SUPPRESS)  # internal: where a child saves its times
     args = parser.parse_args()
+    DATA = args.frames
     device = resolve_device(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -583,8 +598,8 @@ def main() -> None:
         )
     if args.memory:
         height, width = sizes[-1]
-        print(f"extra resident memory of {args.rounds} calls at {height}x{width} (fresh process each):")
-        memory = peak_memory_mib(f"{height}x{width}", args.batch, device, allocators, args.rounds)
+        print(f"extra resident memory of {MEMORY_CALLS} calls at {height}x{width} (fresh process each):")
+        memory = peak_memory_mib(f"{height}x{width}", args.batch, device, allocators, MEMORY_CALLS)
         print_table(
             ["calls", "allocator", "peak MiB", "held after the calls, MiB"],
             [[n, a, f"{m:.0f}", f"{h:.0f}"] for n, a, m, h in memory],
