@@ -318,6 +318,12 @@ def bench_size(
     official = {key: e for (allocator, key), e in merged.items() if allocator == allocators[0]}
     by_name = {e["name"]: e for e in official.values() if e["batch"] == 1}
     reference_time = statistics.median(by_name["official, all 9 blocks"]["times"])
+    # the official forward given the same allocator setting: how much of a ratio is the allocator
+    same_setting = {
+        allocator: statistics.median(e["times"])
+        for (allocator, _), e in merged.items()
+        if e["name"] == "official, all 9 blocks" and e["batch"] == 1
+    }
     rows = []
     for (allocator, _), entry in merged.items():
         seconds = statistics.median(entry["times"])
@@ -336,6 +342,7 @@ def bench_size(
                 entry["blocks"],
                 seconds,
                 reference_time / seconds,
+                same_setting[allocator] / seconds,
                 int(statistics.median(entry["faults"])),
                 diff,
             )
@@ -510,6 +517,46 @@ def print_table(header: list[str], rows: list[list[str]]) -> None:
     print()
 
 
+def timing_tables(
+    args: argparse.Namespace, sizes: list[tuple[int, ...]], device: torch.device, allocators: list[str]
+) -> None:
+    rows, source = [], ""
+    for height, width in sizes:
+        size_rows, source = bench_size(
+            height, width, device, args.rounds, args.batch, args.compile, allocators, args.processes
+        )
+        rows += size_rows
+    print(f"frames: {source}\n")
+    print_table(
+        [
+            "size",
+            "variant",
+            "allocator",
+            "batch",
+            "blocks",
+            "s/frame",
+            "frames/s",
+            f"vs official all, {ALLOCATORS[allocators[0]]}",
+            "vs official all, same allocator",
+            "minor faults/call",
+            "max / mean grey vs official",
+        ],
+        [
+            [s, n, a, str(b), k, f"{t:.3f}", f"{1 / t:.2f}", f"{r:.2f}x", f"{q:.2f}x", str(f), d]
+            for s, n, a, b, k, t, r, q, f, d in rows
+        ],
+    )
+    print("bf16 (autocast) against fp32, framepred all blocks:")
+    print_table(
+        ["size", "max grey", "mean grey", "PSNR of bf16 vs fp32 (dB)"],
+        [
+            [f"{h}x{w}", f"{a:.2f}", f"{b:.3f}", f"{c:.1f}"]
+            for (h, w) in sizes
+            for a, b, c in [bf16_error(h, w, device)]
+        ],
+    )
+
+
 def main() -> None:
     global DATA  # --frames replaces the default folder, in this process and in its children
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -520,6 +567,9 @@ def main() -> None:
     parser.add_argument("--pipeline-frames", type=int, default=9, help="frames of the folder job (0: skip)")
     parser.add_argument("--memory", action="store_true", help="also measure peak memory (fresh processes)")
     parser.add_argument("--profile", action="store_true", help="also profile one fp32 call per operator")
+    parser.add_argument(
+        "--no-timing", dest="timing", action="store_false", help="skip the timing and bf16 tables"
+    )
     parser.add_argument("--device", default="auto")
     parser.add_argument("--frames", type=Path, default=DATA, help="folder of consecutive frames to run on")
     parser.add_argument("--threads", type=int, default=0, help="CPU threads (default: torch's choice)")
@@ -553,40 +603,8 @@ def main() -> None:
         f"device {device}, torch {torch.__version__}, {threads} threads, median of {args.rounds} calls x "
         f"{args.processes} process(es) per allocator setting\n"
     )
-    rows, source = [], ""
-    for height, width in sizes:
-        size_rows, source = bench_size(
-            height, width, device, args.rounds, args.batch, args.compile, allocators, args.processes
-        )
-        rows += size_rows
-    print(f"frames: {source}\n")
-    print_table(
-        [
-            "size",
-            "variant",
-            "allocator",
-            "batch",
-            "blocks",
-            "s/frame",
-            "frames/s",
-            f"vs official all, {ALLOCATORS[allocators[0]]}",
-            "minor faults/call",
-            "max / mean grey vs official",
-        ],
-        [
-            [s, n, a, str(b), k, f"{t:.3f}", f"{1 / t:.2f}", f"{r:.2f}x", str(f), d]
-            for s, n, a, b, k, t, r, f, d in rows
-        ],
-    )
-    print("bf16 (autocast) against fp32, framepred all blocks:")
-    print_table(
-        ["size", "max grey", "mean grey", "PSNR of bf16 vs fp32 (dB)"],
-        [
-            [f"{h}x{w}", f"{a:.2f}", f"{b:.3f}", f"{c:.1f}"]
-            for (h, w) in sizes
-            for a, b, c in [bf16_error(h, w, device)]
-        ],
-    )
+    if args.timing:
+        timing_tables(args, sizes, device, allocators)
     if args.pipeline_frames > 1:
         height, width = sizes[-1]
         count = args.pipeline_frames
