@@ -3,19 +3,21 @@
 A video network's tensors are large (DMVFN's full-size state at 512x1024 is 36 MB a frame). With
 glibc's default settings, freed blocks that large are given back to the system (unmapped, or
 trimmed off the heap's top), and the next frame maps them fresh, paying one page fault per 4 KiB
-page; batches split over threads also allocate in per-thread arenas whose blocks the next call's new
-threads do not reuse. ``tune_allocator`` makes glibc keep what it got and serve every block from one
-heap, so from the second or third call on a stream of frames of one size faults almost never:
+page; the worker threads of a batch split over threads, started anew for each call, allocate from
+arenas of their own and faulted just as much (measured). ``tune_allocator`` makes glibc keep what it
+got and serve every block from one heap, so from the second or third call on a stream of frames of
+one size faults almost never:
 
 * ``M_TRIM_THRESHOLD = -1``: never give the heap's free top back to the system ("-1 disables
   trimming completely", mallopt(3));
 * ``M_MMAP_MAX = 0``: no block gets its own mapping (unmapped again when freed), whatever its size;
   ``M_MMAP_THRESHOLD`` cannot do this for blocks above 32 MiB, its largest value;
 * ``M_ARENA_MAX = 1``: every thread allocates from the one heap, so the worker threads a split
-  batch starts for each call reuse the blocks of the previous call's workers.
+  batch starts for each call get the blocks the previous call's workers freed.
 
-The cost is memory held, not more memory: the process keeps its peak resident size until it exits
-instead of shrinking between calls (measured in docs/performance.md, "Fifth round"). The commands
+The cost is memory held: the process keeps its peak resident size until it exits instead of
+shrinking between calls (framepred's peak itself did not rise; measured in docs/performance.md,
+"Fifth round"). The commands
 ``predict``, ``rollout`` and ``evaluate`` call ``tune_allocator()`` when they start; importing
 framepred changes nothing, and a program using ``Predictor`` may call it itself. It does nothing on
 other C libraries (musl, macOS, Windows), when ``FRAMEPRED_MALLOC_TUNE=0``, or when the user set
