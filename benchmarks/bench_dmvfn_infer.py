@@ -8,20 +8,31 @@ code does, ``torch.no_grad``, batch 1 (its test path lets the first sample decid
 ratio column; "official, sample gates" runs the gates framepred's ``sample`` routing drew.
 
 Every variant runs the same weights on the same frames (real Cityscapes frames when ../shared/data
-has them, resized to each size; else random), round-robin (one call of each per round, so a busy
-machine slows all alike); the table reports the median time per frame. "max/mean grey" compare each
+has them, or the folder ``--frames`` names, resized to each size; else random), round-robin (one call
+of each per round, so a busy machine slows all alike); the table reports the median time per frame,
+after two warm-up calls each, and the median minor page faults per call. "max/mean grey" compare each
 row's output with the official output of the same blocks (8-bit grey levels, 255 = full range).
 The pipeline table times whole jobs on a folder of PNGs: ``predict_files`` (decoding ahead, batches,
 encoding behind) against the official script's loop (read two frames, forward, write, in turn).
 
+Allocator settings: the commands predict, rollout and evaluate set glibc's allocator to keep freed
+memory (framepred/inference/allocator.py), which would speed the official code too. Settings made
+with mallopt last for the whole process, so every variant is timed once per setting, each setting in
+its own fresh process: "glibc default" (the official code as its users run it, and framepred's
+library without the tuning) and "framepred's" (what the commands run). The processes run one after
+the other (``--processes N``: N of each, in turn), and every ratio is against the official forward
+with glibc's default settings. The bf16, pipeline and profile tables run in this process, untuned.
+
     .venv/bin/python benchmarks/bench_dmvfn_infer.py                       # 256x448 and 512x1024
     .venv/bin/python benchmarks/bench_dmvfn_infer.py --sizes 512x1024 --batch 4 --compile
     .venv/bin/python benchmarks/bench_dmvfn_infer.py --sizes 512x1024 --rounds 1 --pipeline-frames 0 --profile
+    .venv/bin/python benchmarks/bench_dmvfn_infer.py --sizes 512x1024 --pipeline-frames 0 --processes 2
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import subprocess
 import sys
@@ -37,6 +48,7 @@ import torch.nn.functional as F
 
 from framepred.engine.device import resolve_device
 from framepred.inference import Predictor
+from framepred.inference.allocator import skip_reason, tune_allocator
 from framepred.inference.predict_files import predict_files
 from framepred.models import create_model
 from framepred.models.dmvfn import DMVFN
@@ -115,13 +127,13 @@ def official_forward(model: DMVFN, x: torch.Tensor, gates: list[bool] | None = N
 
 def frames_at(height: int, width: int, count: int = 2) -> tuple[list[np.ndarray], str]:
     """``count`` consecutive uint8 RGB frames at ``height`` x ``width``."""
-    if DATA.is_dir():
+    if DATA.is_dir():  # DATA: the default, or --frames
         from framepred.io.images import list_images, read_image
 
         files = list_images(DATA)[:count]
         if len(files) == count:
             frames = [cv2.resize(read_image(f), (width, height), interpolation=cv2.INTER_AREA) for f in files]
-            return frames, "Cityscapes aachen seq0003 (real)"
+            return frames, f"{DATA.name} (real)"
     rng = np.random.default_rng(0)
     return [rng.integers(0, 256, (height, width, 3), dtype=np.uint8) for _ in range(count)], "random"
 
@@ -233,42 +245,118 @@ def build_variants(
     return variants, source
 
 
-def bench_size(
+ALLOCATORS = {"default": "glibc default", "framepred": "framepred's"}
+MEMORY_CALLS = 4  # enough for a tuned allocator to reach its steady state (it does on call 2 or 3)
+
+
+def time_variants(
     height: int, width: int, device: torch.device, rounds: int, batch: int, compile: bool
-) -> list[tuple]:
+) -> tuple[dict[str, dict], str]:
+    """Every variant's times and minor page faults per call, and its output, in this process."""
     variants, source = build_variants(height, width, device, batch, compile)
     outputs = {id(v): v.run() for v in variants}  # also the warm-up
+    for v in variants:  # a second warm-up: a tuned allocator reaches its steady state on call 2 or 3
+        v.run()
+    faults: dict[int, list[int]] = {id(v): [] for v in variants}
     for _ in range(rounds):
         for variant in variants:
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
+            before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
             start = time.perf_counter()
             variant.run()
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
             variant.times.append((time.perf_counter() - start) / variant.batch)
-    by_name = {v.name: v for v in variants}
-    reference_time = statistics.median(by_name["official, all 9 blocks"].times)
+            faults[id(variant)].append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+    results = {
+        v.name + f" (batch {v.batch})": {
+            "name": v.name,
+            "batch": v.batch,
+            "blocks": v.blocks,
+            "reference": v.reference,
+            "times": v.times,
+            "faults": faults[id(v)],
+            "output": outputs[id(v)].cpu(),
+        }
+        for v in variants
+    }
+    return results, source
+
+
+def bench_size(
+    height: int,
+    width: int,
+    device: torch.device,
+    rounds: int,
+    batch: int,
+    compile: bool,
+    allocators: list[str],
+    processes: int,
+) -> tuple[list[tuple], str]:
+    """Each allocator setting in its own fresh process (mallopt settings last for the whole process
+    and cannot be undone), the processes in turn (default, framepred's, default, ...) so that a
+    machine whose speed drifts slows all settings alike; times are pooled over the processes."""
+    merged: dict[tuple[str, str], dict] = {}
+    source = ""
+    with tempfile.TemporaryDirectory() as tmp:
+        for index in range(processes):
+            for allocator in allocators:
+                save = Path(tmp) / f"{allocator}-{index}.pt"
+                command = [sys.executable, __file__, "--child-allocator", allocator]
+                command += ["--child-save", str(save)]
+                command += ["--sizes", f"{height}x{width}", "--rounds", str(rounds), "--batch", str(batch)]
+                command += ["--device", str(device), "--threads", str(torch.get_num_threads())]
+                command += ["--frames", str(DATA)] + (["--compile"] if compile else [])
+                subprocess.run(command, check=True)
+                results, source = torch.load(save, weights_only=False)
+                for key, result in results.items():
+                    entry = merged.setdefault((allocator, key), {**result, "times": [], "faults": []})
+                    entry["times"] += result["times"]
+                    entry["faults"] += result["faults"]
+    # the reference of every ratio and every output difference: the official code as its users run it
+    official = {key: e for (allocator, key), e in merged.items() if allocator == allocators[0]}
+    by_name = {e["name"]: e for e in official.values() if e["batch"] == 1}
+    reference_time = statistics.median(by_name["official, all 9 blocks"]["times"])
+    # the official forward given the same allocator setting: how much of a ratio is the allocator
+    same_setting = {
+        allocator: statistics.median(e["times"])
+        for (allocator, _), e in merged.items()
+        if e["name"] == "official, all 9 blocks" and e["batch"] == 1
+    }
     rows = []
-    for variant in variants:
-        seconds = statistics.median(variant.times)
-        if variant.reference == "self":
+    for (allocator, _), entry in merged.items():
+        seconds = statistics.median(entry["times"])
+        reference = entry["name"] if entry["reference"] == "self" else entry["reference"]
+        if entry["reference"] == "self" and allocator == allocators[0]:
             diff = "-"
         else:
-            biggest, mean, _ = grey_levels(outputs[id(variant)], outputs[id(by_name[variant.reference])])
+            biggest, mean, _ = grey_levels(entry["output"], by_name[reference]["output"])
             diff = f"{biggest:.2f} / {mean:.3f}"
         rows.append(
             (
                 f"{height}x{width}",
-                variant.name,
-                variant.batch,
-                variant.blocks,
+                entry["name"],
+                ALLOCATORS[allocator],
+                entry["batch"],
+                entry["blocks"],
                 seconds,
                 reference_time / seconds,
+                same_setting[allocator] / seconds,
+                int(statistics.median(entry["faults"])),
                 diff,
             )
         )
     return rows, source
+
+
+def _child(args: argparse.Namespace, device: torch.device) -> None:
+    """One allocator setting's timings in this fresh process, saved for the parent."""
+    if args.child_allocator == "framepred" and not tune_allocator():
+        sys.exit(f"framepred's allocator settings do not apply here: {skip_reason()}")
+    height, width = (int(v) for v in args.sizes.lower().split("x"))
+    results = time_variants(height, width, device, args.rounds, args.batch, args.compile)
+    torch.save(results, args.child_save)
 
 
 def bf16_error(height: int, width: int, device: torch.device) -> tuple[float, float, float]:
@@ -333,45 +421,46 @@ def bench_pipeline(height: int, width: int, device: torch.device, count: int, ba
 # ---- memory (optional) -------------------------------------------------------------------------------
 
 
-def peak_memory_mib(size: str, batch: int, device: torch.device) -> list[tuple[str, float]]:
-    """Extra resident memory of one batch-1 and one batch-N fp32 call, each in a fresh process (freed
-    memory stays in a process's heap and would hide the next peak)."""
+def peak_memory_mib(
+    size: str, batch: int, device: torch.device, allocators: list[str], calls: int
+) -> list[tuple[str, str, float, float]]:
+    """Extra resident memory of ``calls`` batch-1 official and batch-N framepred fp32 calls, each
+    variant and allocator setting in a fresh process (freed memory stays in a process's heap and
+    would hide the next peak): the peak, and what the process still holds after the calls."""
     results = []
     for name, size_of_batch in (
         ("official, all 9 blocks", 1),
         (f"framepred all, fp32, batch {batch}", batch),
     ):
-        command = [
-            sys.executable,
-            __file__,
-            "--memory-of",
-            name,
-            "--sizes",
-            size,
-            "--batch",
-            str(size_of_batch),
-        ]
-        command += ["--device", str(device), "--threads", str(torch.get_num_threads())]
-        output = subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
-        results.append((name, float(output)))
+        for allocator in allocators:
+            command = [sys.executable, __file__, "--memory-of", name, "--child-allocator", allocator]
+            command += ["--sizes", size, "--batch", str(size_of_batch), "--rounds", str(calls)]  # calls
+            command += ["--device", str(device), "--threads", str(torch.get_num_threads())]
+            command += ["--frames", str(DATA)]
+            output = subprocess.run(command, capture_output=True, text=True, check=True).stdout.split()
+            results.append((name, ALLOCATORS[allocator], float(output[0]), float(output[1])))
     return results
 
 
-def _measure_here(size: str, name: str, batch: int, device: torch.device) -> None:
+def _measure_here(size: str, name: str, batch: int, device: torch.device, allocator: str, calls: int) -> None:
+    if allocator == "framepred" and not tune_allocator():
+        sys.exit(f"framepred's allocator settings do not apply here: {skip_reason()}")
     height, width = (int(v) for v in size.split("x"))
     torch.manual_seed(0)
     model = create_model("dmvfn", routing="all").eval().to(device)
     frames, _ = frames_at(height, width)
     context = to_context(frames, batch, device)
+    predictor = None if name.startswith("official") else Predictor(model, "RGB", device)
     with open("/proc/self/clear_refs", "w") as handle:
         handle.write("5")  # reset the peak resident set size (VmHWM) to the current one
     before = _status_kib("VmRSS")
-    if name.startswith("official"):
-        with torch.no_grad():
-            official_forward(model, context.flatten(1, 2))
-    else:
-        Predictor(model, "RGB", device).predict_batch(context)
-    print(max(0, _status_kib("VmHWM") - before) / 1024)
+    for _ in range(calls):
+        if predictor is None:
+            with torch.no_grad():
+                official_forward(model, context.flatten(1, 2))
+        else:
+            predictor.predict_batch(context)
+    print(max(0, _status_kib("VmHWM") - before) / 1024, max(0, _status_kib("VmRSS") - before) / 1024)
 
 
 def _status_kib(field: str) -> int:
@@ -428,45 +517,34 @@ def print_table(header: list[str], rows: list[list[str]]) -> None:
     print()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="256x448,512x1024", help="comma-separated HxW list")
-    parser.add_argument("--rounds", type=int, default=3, help="timed calls per variant (median reported)")
-    parser.add_argument("--batch", type=int, default=4, help="framepred's batch size beside batch 1")
-    parser.add_argument("--compile", action="store_true", help="also time torch.compile (slow to compile)")
-    parser.add_argument("--pipeline-frames", type=int, default=9, help="frames of the folder job (0: skip)")
-    parser.add_argument("--memory", action="store_true", help="also measure peak memory (fresh processes)")
-    parser.add_argument("--profile", action="store_true", help="also profile one fp32 call per operator")
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--threads", type=int, default=0, help="CPU threads (default: torch's choice)")
-    parser.add_argument("--memory-of", help=argparse.SUPPRESS)  # internal: one variant's peak memory
-    args = parser.parse_args()
-    device = resolve_device(args.device)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    if args.memory_of:
-        _measure_here(args.sizes, args.memory_of, args.batch, device)
-        return
-    sizes = [tuple(int(v) for v in size.lower().split("x")) for size in args.sizes.split(",")]
-    threads = torch.get_num_threads()
-    print(f"device {device}, torch {torch.__version__}, {threads} threads, median of {args.rounds}\n")
+def timing_tables(
+    args: argparse.Namespace, sizes: list[tuple[int, ...]], device: torch.device, allocators: list[str]
+) -> None:
     rows, source = [], ""
     for height, width in sizes:
-        size_rows, source = bench_size(height, width, device, args.rounds, args.batch, args.compile)
+        size_rows, source = bench_size(
+            height, width, device, args.rounds, args.batch, args.compile, allocators, args.processes
+        )
         rows += size_rows
     print(f"frames: {source}\n")
     print_table(
         [
             "size",
             "variant",
+            "allocator",
             "batch",
             "blocks",
             "s/frame",
             "frames/s",
-            "vs official all",
+            f"vs official all, {ALLOCATORS[allocators[0]]}",
+            "vs official all, same allocator",
+            "minor faults/call",
             "max / mean grey vs official",
         ],
-        [[s, n, str(b), k, f"{t:.3f}", f"{1 / t:.2f}", f"{r:.2f}x", d] for s, n, b, k, t, r, d in rows],
+        [
+            [s, n, a, str(b), k, f"{t:.3f}", f"{1 / t:.2f}", f"{r:.2f}x", f"{q:.2f}x", str(f), d]
+            for s, n, a, b, k, t, r, q, f, d in rows
+        ],
     )
     print("bf16 (autocast) against fp32, framepred all blocks:")
     print_table(
@@ -477,6 +555,56 @@ def main() -> None:
             for a, b, c in [bf16_error(h, w, device)]
         ],
     )
+
+
+def main() -> None:
+    global DATA  # --frames replaces the default folder, in this process and in its children
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="256x448,512x1024", help="comma-separated HxW list")
+    parser.add_argument("--rounds", type=int, default=3, help="timed calls per variant (median reported)")
+    parser.add_argument("--batch", type=int, default=4, help="framepred's batch size beside batch 1")
+    parser.add_argument("--compile", action="store_true", help="also time torch.compile (slow to compile)")
+    parser.add_argument("--pipeline-frames", type=int, default=9, help="frames of the folder job (0: skip)")
+    parser.add_argument("--memory", action="store_true", help="also measure peak memory (fresh processes)")
+    parser.add_argument("--profile", action="store_true", help="also profile one fp32 call per operator")
+    parser.add_argument(
+        "--no-timing", dest="timing", action="store_false", help="skip the timing and bf16 tables"
+    )
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--frames", type=Path, default=DATA, help="folder of consecutive frames to run on")
+    parser.add_argument("--threads", type=int, default=0, help="CPU threads (default: torch's choice)")
+    parser.add_argument(
+        "--allocator",
+        default="both",
+        choices=["both", "default", "framepred"],
+        help="glibc's default allocator settings, framepred's (those its commands set), or both",
+    )
+    parser.add_argument(
+        "--processes", type=int, default=1, help="fresh processes per allocator setting, run in turn"
+    )
+    parser.add_argument("--memory-of", help=argparse.SUPPRESS)  # internal: one variant's peak memory
+    parser.add_argument("--child-allocator", help=argparse.SUPPRESS)  # internal: this process's setting
+    parser.add_argument("--child-save", help=argparse.SUPPRESS)  # internal: where a child saves its times
+    args = parser.parse_args()
+    DATA = args.frames
+    device = resolve_device(args.device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.memory_of:
+        _measure_here(args.sizes, args.memory_of, args.batch, device, args.child_allocator, args.rounds)
+        return
+    if args.child_save:
+        _child(args, device)
+        return
+    allocators = ["default", "framepred"] if args.allocator == "both" else [args.allocator]
+    sizes = [tuple(int(v) for v in size.lower().split("x")) for size in args.sizes.split(",")]
+    threads = torch.get_num_threads()
+    print(
+        f"device {device}, torch {torch.__version__}, {threads} threads, median of {args.rounds} calls x "
+        f"{args.processes} process(es) per allocator setting\n"
+    )
+    if args.timing:
+        timing_tables(args, sizes, device, allocators)
     if args.pipeline_frames > 1:
         height, width = sizes[-1]
         count = args.pipeline_frames
@@ -488,9 +616,12 @@ def main() -> None:
         )
     if args.memory:
         height, width = sizes[-1]
-        print(f"peak extra resident memory of one call at {height}x{width}:")
-        memory = peak_memory_mib(f"{height}x{width}", args.batch, device)
-        print_table(["call", "MiB"], [[n, f"{m:.0f}"] for n, m in memory])
+        print(f"extra resident memory of {MEMORY_CALLS} calls at {height}x{width} (fresh process each):")
+        memory = peak_memory_mib(f"{height}x{width}", args.batch, device, allocators, MEMORY_CALLS)
+        print_table(
+            ["calls", "allocator", "peak MiB", "held after the calls, MiB"],
+            [[n, a, f"{m:.0f}", f"{h:.0f}"] for n, a, m, h in memory],
+        )
     if args.profile:
         height, width = sizes[-1]
         print(f"torch.profiler, one framepred fp32 call, batch 1, all blocks, {height}x{width}:")

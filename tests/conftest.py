@@ -53,10 +53,13 @@ def udacity_video(shared_data: Path) -> Path:
 
 @pytest.fixture(autouse=True)
 def private_framepred_home(tmp_path_factory, monkeypatch) -> Path:
-    """Every test gets an empty framepred home, no mirror, and a gdown that cannot reach Google Drive:
-    no test downloads from the internet or touches the user's cache."""
+    """Every test gets an empty framepred home, no mirror, a gdown that cannot reach Google Drive (no
+    test downloads from the internet or touches the user's cache), and glibc's allocator as it is."""
     home = tmp_path_factory.mktemp("framepred-home")
     monkeypatch.setenv("FRAMEPRED_HOME", str(home))
+    # the commands' allocator settings would last for the rest of the test process; tests of them
+    # run the commands in fresh processes (tests/inference/test_allocator.py)
+    monkeypatch.setenv("FRAMEPRED_MALLOC_TUNE", "0")
     for name in [n for n in os.environ if n.startswith("FRAMEPRED_WEIGHTS_URL") or n == "FRAMEPRED_OFFLINE"]:
         monkeypatch.delenv(name)
     try:

@@ -58,8 +58,11 @@ def command(
 ) -> None:
     """Score predictions per horizon (t+1 ... t+N) against ground truth, or two folders of frames."""
     from framepred.cli.console import console, print_json, progress, settings, warn
+    from framepred.inference.allocator import tune_allocator
     from framepred.metrics.evaluate import run_evaluation
     from framepred.metrics.report import build_tables
+
+    tune_allocator()  # keep freed memory: no page faults per frame (FRAMEPRED_MALLOC_TUNE=0: off)
 
     result = run_evaluation(
         pred=pred, gt=gt, data=data, weights=weights, model=model, baselines=baseline or (),

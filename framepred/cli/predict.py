@@ -42,8 +42,11 @@ def command(
     """Predict the next frame from the model's context frames (DMVFN: two) with a checkpoint, the
     future video of one image (VideoGAN), or sample videos from noise (--samples)."""
     from framepred.cli.console import info, print_json, progress
+    from framepred.inference.allocator import tune_allocator
     from framepred.inference.loading import make_predictor
     from framepred.inference.predict_files import predict_files
+
+    tune_allocator()  # keep freed memory: no page faults per frame (FRAMEPRED_MALLOC_TUNE=0: off)
 
     predictor = make_predictor(
         weights,

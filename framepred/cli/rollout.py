@@ -39,8 +39,11 @@ def command(
 ) -> None:
     """Predict many future frames recursively from context frames, a frame folder or a video."""
     from framepred.cli.console import info, print_json, progress
+    from framepred.inference.allocator import tune_allocator
     from framepred.inference.loading import make_predictor
     from framepred.inference.rollout import rollout_job
+
+    tune_allocator()  # keep freed memory: no page faults per frame (FRAMEPRED_MALLOC_TUNE=0: off)
 
     predictor = make_predictor(
         weights,

@@ -3,8 +3,11 @@ its onnxruntime example."""
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -89,3 +92,12 @@ def test_onnxruntime_example_runs(workspace) -> None:
     namespace: dict = {}
     exec(compile(example, str(DOC), "exec"), namespace)
     assert namespace["next_frame"].shape == (48, 64, 3) and namespace["next_frame"].dtype == np.uint8
+
+
+def test_allocator_example_runs(workspace) -> None:
+    (example,) = [block for block in blocks("python") if "tune_allocator" in block]
+    # a fresh process: the settings would last for the rest of the test process
+    env = {k: v for k, v in os.environ.items() if k != "FRAMEPRED_MALLOC_TUNE"}
+    code = example + "\nprint(type(predictor).__name__)"
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and run.stdout.split()[-1] == "Predictor", run.stderr
