@@ -69,8 +69,12 @@ def faults() -> int:
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     torch.empty(25_000_000).fill_(1.0)  # 100 MB, freed at once
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
-faults()  # the first time, its pages are new in any case
-print(applied, min(faults() for _ in range(3)))
+# The first calls fault in any case: their pages are new, and a freed block that ends below a small
+# later allocation cannot take the next (padded, aligned) request until its neighbour is freed too.
+for _ in range(4):
+    faults()
+steady = [faults() for _ in range(4)]
+print(applied, max(steady) if applied else min(steady))
 """
 
 
@@ -87,7 +91,9 @@ def test_freed_memory_is_reused_without_page_faults(how: str, env_value: str | N
     output = subprocess.run(command, env=env, capture_output=True, text=True, check=True, timeout=120)
     result, faults = output.stdout.split()
     assert result == applied
-    # 100 MB is 24 414 pages of 4 KiB: glibc maps a block that big afresh each time unless tuned
+    # 100 MB is 24 414 pages of 4 KiB: glibc maps a block that big afresh each time unless tuned;
+    # tuned, every one of the steady calls reuses the heap (the most faults of them), untuned none
+    # does (the fewest of them)
     assert faults.isdigit() and (int(faults) < 1000 if applied == "True" else int(faults) > 20000)
 
 
