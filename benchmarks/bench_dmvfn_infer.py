@@ -350,10 +350,15 @@ def bench_size(
     return rows, source
 
 
+def _set_allocator(allocator: str) -> None:
+    """Apply ``allocator`` ("default": leave glibc as it is) to this fresh process, or stop."""
+    if allocator == "framepred" and not tune_allocator():
+        sys.exit(f"framepred's allocator settings do not apply here: {skip_reason()}")
+
+
 def _child(args: argparse.Namespace, device: torch.device) -> None:
     """One allocator setting's timings in this fresh process, saved for the parent."""
-    if args.child_allocator == "framepred" and not tune_allocator():
-        sys.exit(f"framepred's allocator settings do not apply here: {skip_reason()}")
+    _set_allocator(args.child_allocator)
     height, width = (int(v) for v in args.sizes.lower().split("x"))
     results = time_variants(height, width, device, args.rounds, args.batch, args.compile)
     torch.save(results, args.child_save)
@@ -443,8 +448,7 @@ def peak_memory_mib(
 
 
 def _measure_here(size: str, name: str, batch: int, device: torch.device, allocator: str, calls: int) -> None:
-    if allocator == "framepred" and not tune_allocator():
-        sys.exit(f"framepred's allocator settings do not apply here: {skip_reason()}")
+    _set_allocator(allocator)
     height, width = (int(v) for v in size.split("x"))
     torch.manual_seed(0)
     model = create_model("dmvfn", routing="all").eval().to(device)
