@@ -36,13 +36,15 @@ def command(
     for title, rows in [(result.title, result.rows), *result.tables]:
         table = Table(title=title)
         columns = list(next(iter(rows.values())))
+        # a table whose title gives the unit (the per-step tables) has one metric in every column
+        titled = "(dB)" in title
         table.add_column("model")
         for column in columns:
-            name, _, step = column.partition(" ")  # e.g. "psnr" or "psnr t+1"
+            name, _, step = column.partition(" ")  # e.g. "psnr", "psnr t+1", or "t+1" in a titled table
             unit = " (dB)" if name in DECIBELS else ""
-            table.add_column(f"{name.upper()}{unit} {step}".strip(), justify="right")
+            table.add_column(column if titled else f"{name.upper()}{unit} {step}".strip(), justify="right")
         for label, values in rows.items():
-            decimals = [2 if c.split(" ")[0] in DECIBELS else 4 for c in columns]
+            decimals = [2 if titled or c.split(" ")[0] in DECIBELS else 4 for c in columns]
             table.add_row(label, *(f"{values[c]:.{d}f}" for c, d in zip(columns, decimals)))
         console.print(table)
     info("; ".join(f"{what}: {path}" for what, path in result.files.items()))

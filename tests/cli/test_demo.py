@@ -20,6 +20,8 @@ def test_demo_writes_everything_and_prints_json(tmp_path):
     assert set(scores["per_step_psnr"]) == {"dmvfn", "copy-last", "linear"}
     assert list(scores["per_step_psnr"]["linear"]) == [f"t+{k}" for k in range(1, 6)]
     assert "PSNR (dB) per step" in result.output
+    linear_t1 = scores["per_step_psnr"]["linear"]["t+1"]  # a titled table prints dB with two decimals
+    assert f"{linear_t1:.2f}" in result.output and f"{linear_t1:.4f}" not in result.output
     for name in ("rollout.gif", "results.json", "data/manifest.json", "run/metrics.csv", "run/results.png"):
         assert (tmp_path / name).is_file(), name
     assert (tmp_path / "rollout.gif").read_bytes()[:6] in (b"GIF89a", b"GIF87a")
