@@ -65,6 +65,9 @@ def command(
     ),
     val_data: Path = typer.Option(None, "--val-data", help="Another frame tree to validate on."),
     val_samples: int = typer.Option(32, "--val-samples", help="Windows validated each time."),
+    val_at_start: bool = typer.Option(
+        False, "--val-at-start", help="Also validate before the first step (the untrained model)."
+    ),
     time_limit: float = typer.Option(
         None, "--time-limit", help="Stop (validate, save) after this many minutes."
     ),
@@ -90,7 +93,8 @@ def command(
         batch_size=batch_size, seed=seed, device=device or "auto", amp=amp, compile=compile_model,
         channels_last=channels_last, grad_clip=grad_clip, save_every=save_every, val_every=val_every,
         train_split=train_split, val_split=val_split, val_fraction=val_fraction,
-        val_data=str(val_data) if val_data else None, val_samples=val_samples, log_every=log_every,
+        val_data=str(val_data) if val_data else None, val_samples=val_samples, val_at_start=val_at_start,
+        log_every=log_every,
         num_workers=workers, max_minutes=time_limit, ema=ema, init=init, stage=stage, task_options=options,
     )  # fmt: skip
     launch = LaunchOptions(gpus, nproc, nnodes, node_rank, master_addr, master_port)

@@ -71,7 +71,15 @@ def run(options: DemoOptions) -> DemoResult:
     run_dir = fresh_folder(options.out / "run")
     steps = options.steps or STEPS
     config = demo_config(
-        options, "dmvfn", data, run_dir, steps, BATCH, MINUTES, {**DEMO_TASK, "model": dict(DEMO_MODEL)}
+        options,
+        "dmvfn",
+        data,
+        run_dir,
+        steps,
+        BATCH,
+        MINUTES,
+        {**DEMO_TASK, "model": dict(DEMO_MODEL)},
+        val_at_start=True,  # results.png then shows where the model starts, beside copy-last
     )
     result = train(config)
     weights = run_dir / "checkpoints" / "last" / "model.safetensors"

@@ -35,6 +35,7 @@ class TrainConfig:
     val_fraction: float = 0.05  # of the training sequences, held out when there is no val split
     val_data: str | None = None  # another frame tree to validate on
     val_samples: int = 32  # windows validated (evenly spread over the validation sequences)
+    val_at_start: bool = False  # validate once before the first step (not on resume): the untrained start
     log_every: int = 50  # optimiser steps between progress lines
     num_workers: int = 0  # data-loader worker processes
     max_minutes: float | None = None  # stop early (validate, save) once training has run this long

@@ -113,15 +113,19 @@ class RunLogger:
         import matplotlib.pyplot as plt
 
         rows = read_metrics(self.run_dir / "metrics.csv")
-        train = [(int(r["step"]), float(r["loss"])) for r in rows if r["kind"] == "train" and r["loss"]]
+        train = [r for r in rows if r["kind"] == "train" and r["loss"]]
         val = [r for r in rows if r["kind"] == "val"]
         figure, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
         if train:
-            steps, losses = zip(*train, strict=True)
+            steps = [int(r["step"]) for r in train]
+            losses = [float(r["loss"]) for r in train]
             left.plot(steps, losses, lw=0.6, alpha=0.5, label="loss")
             window = max(1, len(losses) // 50)
             smooth = np.convolve(losses, np.ones(window) / window, mode="valid")
             left.plot(steps[window - 1 :], smooth, lw=1.5, label=f"mean of {window}")
+            epochs = _epoch_means(train)
+            if len(epochs) > 1:
+                left.plot(*zip(*epochs, strict=True), marker="o", lw=1.5, label="mean per epoch")
             left.set_yscale("log")
         left.set(xlabel="step", title="training loss")
         left.legend()
@@ -140,6 +144,21 @@ class RunLogger:
         if self.enabled:
             self._csv.close()
             self.writer.close()
+
+
+def _epoch_means(train: list[dict[str, str]]) -> list[tuple[int, float]]:
+    """(last step, mean loss) of every whole epoch. Batches differ far more in difficulty than the
+    model changes from one step to the next, so the mean over the same clips, epoch after epoch, is
+    where a slow trend shows; an epoch cut short (by a time limit) saw other clips and is left out."""
+    by_epoch: dict[int, list[tuple[int, float]]] = {}
+    for row in train:
+        by_epoch.setdefault(int(row["epoch"]), []).append((int(row["step"]), float(row["loss"])))
+    whole = max(len(points) for points in by_epoch.values())
+    return [
+        (points[-1][0], sum(loss for _, loss in points) / whole)
+        for _, points in sorted(by_epoch.items())
+        if len(points) == whole
+    ]
 
 
 def log_line(message: str, enabled: bool = True) -> None:

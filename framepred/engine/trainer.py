@@ -247,6 +247,8 @@ class Trainer:
         )
         last_metrics: dict[str, float] = {}
         try:
+            if config.val_at_start and resume_step is None and self.validation is not None:
+                self._validate()  # step 0: where training starts from; never a 'best' candidate
             while self.position["step"] < self.total_steps:
                 last_metrics = self._run_epoch() or last_metrics
         finally:

@@ -8,7 +8,7 @@ from framepred.engine.checkpointing import STATE_NAME
 from framepred.engine.trainer import train
 from framepred.errors import DataError, TrainingDiverged, UsageError
 from framepred.tasks.dmvfn import DMVFNTask
-from tests.engine.engine_helpers import moving_squares_tree, tiny_config
+from tests.engine.engine_helpers import moving_squares_tree, tiny_config, tiny_options
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +38,38 @@ def test_run_directory_contents(tree, tmp_path):
     state = torch.load(run / "checkpoints" / "last" / STATE_NAME, weights_only=True)
     assert state["position"]["step"] == 4 and "model" in state["optimizers"] and "torch" in state["rng"]
     assert result.validation["copy_last_psnr"] > 0
+
+
+def _weights(run_dir):
+    from safetensors.torch import load_file
+
+    return load_file(run_dir / "checkpoints" / "last" / "model.safetensors")
+
+
+def test_validation_at_start_scores_step_0_and_changes_nothing_else(tree, tmp_path):
+    # sampled routing: the validation's gate draws must not move the training's random streams
+    options = tiny_options()
+    plain, early = tmp_path / "plain", tmp_path / "early"
+    train(tiny_config(tree, plain, steps=3, val_every=2, task_options=options))
+    train(tiny_config(tree, early, steps=3, val_every=2, task_options=options, val_at_start=True))
+    assert [int(r["step"]) for r in _rows(early, "val")] == [0, 2, 3]
+    scores = [
+        {k: v for k, v in r.items() if k != "elapsed_s"} for r in _rows(early, "val") + _rows(plain, "val")
+    ]
+    assert scores[1:3] == scores[3:]
+    assert [r["loss"] for r in _rows(early)] == [r["loss"] for r in _rows(plain)]
+    first, second = _weights(plain), _weights(early)
+    assert all(torch.equal(first[name], second[name]) for name in first)
+    # step 0 is never the best checkpoint, even when it scores highest
+    best = torch.load(early / "checkpoints" / "best" / STATE_NAME, weights_only=True)
+    assert best["position"]["step"] in (2, 3)
+
+
+def test_validation_at_start_is_not_repeated_on_resume(tree, tmp_path):
+    run = tmp_path / "run"
+    train(tiny_config(tree, run, steps=2, val_every=2, val_at_start=True))
+    train(tiny_config(tree, run, steps=4, val_every=2, val_at_start=True), resume=True)
+    assert [int(r["step"]) for r in _rows(run, "val")] == [0, 2, 4]
 
 
 def test_nan_loss_stops_with_the_last_good_checkpoint_kept(tree, tmp_path, monkeypatch):
