@@ -21,13 +21,20 @@ repeated (no-motion); the blurred last one; and copy-last of the frames.
 ``--fusion-only`` trains the U-Net alone and scores fusion space only (a few minutes per variant); the
 U-Net's loss options (``--unet-gdl-weight``, ``--unet-blur-sigma``), crop, batch and learning rate are
 the recipe's and name the run folder, so variants share one ``--work`` folder and its data.
+
+``--edges``, ``--edge-soften``, ``--edge-blur``, ``--edge-weight`` and ``--segmentation`` replace the
+demo's fusion options (``framepred prepare fusion``'s): their fusion tree and runs get folders of their
+own in ``--work``, and every baseline is of that representation. ``--stability-only`` prints the
+sub-pixel stability table alone (no training, seconds).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -38,12 +45,13 @@ from framepred.data.tree import FrameTree
 from framepred.demo import fusion as demo
 from framepred.engine.config import TrainConfig
 from framepred.engine.trainer import train
+from framepred.errors import UsageError
 from framepred.losses.pixel import gaussian_blur
 from framepred.metrics.psnr import psnr
 from framepred.models import load_model
 
 SHOWN = (1, 2, 4, 8, 12, 16)
-SIGMAS = (1.0, 2.0, 3.0, 4.0)
+SIGMAS = (0.5, 1.0, 2.0, 3.0, 4.0)  # 0.5: soft fusion images may want less blur
 SUBPIXEL_SHIFTS = (0.25, 0.5, 1.0)
 SHIFT_RADIUS = 12  # pixels: the camera pans at most 1.5 px per frame, 24 px by t+16
 
@@ -65,12 +73,12 @@ def move_right(image: np.ndarray, shift: float) -> np.ndarray:
     return cv2.warpAffine(image, move, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
 
 
-def shift_stability(data: Path) -> dict[str, list[float]]:
+def shift_stability(data: Path, fusion: dict[str, Any]) -> dict[str, list[float]]:
     """How well any prediction in fusion space can do when the motion is known exactly: frames of the test
     split moved by a fraction of a pixel; PSNR against the fusion image of the moved frame, of the old
     fusion image unmoved, moved by the same shift (bilinear), and both blurred (sigma 2). Four frames per
     sequence, a 4-pixel border left out (the shift's edge)."""
-    options = FusionOptions(**demo.FUSION)
+    options = FusionOptions(**{**demo.FUSION, **fusion})
 
     def tensor(image: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(image).permute(2, 0, 1)[None].float().div(255.0)[..., 4:-4, 4:-4]
@@ -86,6 +94,19 @@ def shift_stability(data: Path) -> dict[str, list[float]]:
                     blurred = gaussian_blur(image, 2.0)
                     scores.setdefault(f"{label}, blurred {shift:g}", []).append(float(psnr(blurred, truth)))
     return scores
+
+
+def print_stability(data: Path, fusion: dict[str, Any], label: str) -> dict[str, float]:
+    """Print (and return) the mean of each ``shift_stability`` row."""
+    stability = {row: float(np.mean(values)) for row, values in shift_stability(data, fusion).items()}
+    print(f"{label}: fusion images of test frames moved right by a known shift, PSNR dB against the moved")
+    print("frame's own fusion image:")
+    print("| prediction | " + " | ".join(f"{shift:g} px" for shift in SUBPIXEL_SHIFTS) + " |")
+    print("|---" * (len(SUBPIXEL_SHIFTS) + 1) + "|")
+    for row in ("unmoved", "moved", "unmoved, blurred", "moved, blurred"):
+        cells = " | ".join(f"{stability[f'{row} {shift:g}']:.2f}" for shift in SUBPIXEL_SHIFTS)
+        print(f"| old fusion image {row} | {cells} |")
+    return stability
 
 
 def as_clip(frames: list[np.ndarray]) -> torch.Tensor:
@@ -111,10 +132,32 @@ def main() -> None:
     )
     parser.add_argument("--minutes", type=float, default=9.0, help="Per stage, at most (steps decide).")
     parser.add_argument("--limit", type=int, default=None, help="Score only the first N test windows.")
+    parser.add_argument("--edges", default=None, help="canny (the demo's) or gradient: prepare fusion's.")
+    parser.add_argument("--edge-soften", type=float, default=None, help="prepare fusion's (demo: 0).")
+    parser.add_argument("--edge-blur", type=float, default=None, help="prepare fusion's (demo: 1.5).")
+    parser.add_argument("--edge-weight", type=float, default=None, help="prepare fusion's (demo: 1).")
+    parser.add_argument("--segmentation", default=None, help="prepare fusion's (demo: slic).")
+    parser.add_argument(
+        "--stability-only", action="store_true", help="Print the sub-pixel stability table alone."
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
-    data, fusion = demo.demo_trees(args.work, 0)
+    given = {
+        "edges": args.edges, "edge_soften": args.edge_soften, "edge_blur": args.edge_blur,
+        "edge_weight": args.edge_weight, "segmentation": args.segmentation,
+    }  # fmt: skip
+    fusion_options = {key: value for key, value in given.items() if value is not None}
+    try:
+        data, fusion = demo.demo_trees(args.work, 0, fusion_options, not args.stability_only)
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
+    if args.stability_only:
+        print_stability(data, fusion_options, fusion.name)
+        return
     name = f"{args.unet_loss}-{args.unet_steps}-lr{args.unet_lr:g}"
+    if fusion.name != "fusion":
+        name = f"{fusion.name}-{name}"
     if args.unet_gdl_weight:
         name += f"-gdl{args.unet_gdl_weight:g}"
     if args.unet_blur_sigma:
@@ -203,13 +246,7 @@ def main() -> None:
         f"U-Net minus the best blur ({best.removeprefix('fusion: ')}): {gain.mean():+.2f} dB on the mean, "
         f"above it in {int((gain > 0).sum())} of {count} windows"
     )
-    stability = {label: float(np.mean(values)) for label, values in shift_stability(data).items()}
-    print("fusion images of test frames moved right by a known shift, PSNR dB against the moved frame's:")
-    print("| prediction | " + " | ".join(f"{shift:g} px" for shift in SUBPIXEL_SHIFTS) + " |")
-    print("|---" * (len(SUBPIXEL_SHIFTS) + 1) + "|")
-    for label in ("unmoved", "moved", "unmoved, blurred", "moved, blurred"):
-        cells = " | ".join(f"{stability[f'{label} {shift:g}']:.2f}" for shift in SUBPIXEL_SHIFTS)
-        print(f"| old fusion image {label} | {cells} |")
+    stability = print_stability(data, fusion_options, fusion.name)
     summary = {"windows": count, "per_step": table, "shift_stability": stability}
     (args.work / f"{name}.json").write_text(json.dumps(summary, indent=1))
 

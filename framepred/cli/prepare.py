@@ -140,7 +140,15 @@ def fusion(
     out: Path = OUT,
     canny_low: float = typer.Option(100.0, "--canny-low", help="Canny's lower hysteresis threshold."),
     canny_high: float = typer.Option(200.0, "--canny-high", help="Canny's upper hysteresis threshold."),
-    edge_blur: float = typer.Option(0.0, "--edge-blur", help="Gaussian sigma before Canny (0: none)."),
+    edge_blur: float = typer.Option(
+        0.0, "--edge-blur", help="Gaussian sigma before the edges (Canny or gradient; 0: none)."
+    ),
+    edges: str = typer.Option(
+        "canny", "--edges", help="canny (binary, the paper's) or gradient (soft Sobel magnitude, ours)."
+    ),
+    edge_soften: float = typer.Option(
+        0.0, "--edge-soften", help="Gaussian sigma applied to the edge map after detection (ours; 0: off)."
+    ),
     edge_weight: float = typer.Option(1.0, "--edge-weight", help="Weight of the edge map in the sum."),
     seg_weight: float = typer.Option(0.3, "--seg-weight", help="Weight of the segmentation (notebook: 0.3)."),
     seg_dir: Path = typer.Option(
@@ -160,8 +168,8 @@ def fusion(
 
     mode = segmentation or ("folder" if seg_dir is not None else "slic")
     options = FusionOptions(
-        canny_low=canny_low, canny_high=canny_high, edge_blur=edge_blur, edge_weight=edge_weight,
-        seg_weight=seg_weight,
+        canny_low=canny_low, canny_high=canny_high, edge_blur=edge_blur, edges=edges,
+        edge_soften=edge_soften, edge_weight=edge_weight, seg_weight=seg_weight,
         segmentation=mode, slic_segments=slic_segments, slic_compactness=slic_compactness,
     )  # fmt: skip
     summary = prepare_fusion(tree, out, options, seg_dir=seg_dir, workers=workers)

@@ -6,9 +6,17 @@ notebook merges two images as ``a + 0.3 * b`` (OpenCV). We read that as ``edge_w
 seg_weight * segmentation`` with weights 1 and 0.3, clipped to [0, 255] (the order is our reading; the
 paper's code for the method is not public, see ../shared/specs/fusion.md).
 
-* Edges: OpenCV's Canny on the grey frame, thresholds ``canny_low``/``canny_high``, after an optional
-  Gaussian blur of sigma ``edge_blur`` (0: none, as OpenCV's Canny) that keeps fine texture out of the
-  edge map; edge pixels are 255.
+* Edges, ``edges``:
+  - ``canny`` (the default, the paper's monitoring condition): OpenCV's Canny on the grey frame,
+    thresholds ``canny_low``/``canny_high``, after an optional Gaussian blur of sigma ``edge_blur`` (0:
+    none, as OpenCV's Canny) that keeps fine texture out of the edge map; edge pixels are 255;
+  - ``gradient`` (ours): the soft Sobel gradient magnitude of the grey frame (blurred by ``edge_blur``
+    first, in floating point), divided by a fixed ``GRADIENT_NORMALISER`` of 4 (the 3x3 Sobel kernels'
+    gain: a sharp step of h grey levels scores h) and clipped to 255. A fixed normaliser, not each
+    frame's maximum, so a pixel's value does not depend on the rest of the frame. Unlike binary Canny
+    edges, it changes smoothly when the frame moves by a fraction of a pixel.
+  ``edge_soften`` (ours; 0: off) Gaussian-blurs the edge map by that sigma after detection (a binary
+  Canny map becomes soft lines).
 * Segmentation, one colour per label:
   - ``slic`` (default, a stand-in for a semantic segmentation model, which the paper ran: pixellib's
     DeepLabV3+): scikit-image SLIC superpixels, each painted in the mean colour of its pixels;
@@ -34,6 +42,8 @@ import numpy as np
 from framepred.errors import DataError, UsageError
 
 SEGMENTATIONS = ("slic", "folder", "none")
+EDGES = ("canny", "gradient")
+GRADIENT_NORMALISER = 4.0  # the 3x3 Sobel kernels' gain: a one-pixel step of h grey levels gives 4h
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,8 @@ class FusionOptions:
     canny_low: float = 100.0
     canny_high: float = 200.0
     edge_blur: float = 0.0
+    edges: str = "canny"
+    edge_soften: float = 0.0
     edge_weight: float = 1.0
     seg_weight: float = 0.3
     segmentation: str = "slic"
@@ -60,6 +72,10 @@ class FusionOptions:
             )
         if self.edge_blur < 0:
             raise UsageError(f"--edge-blur is a Gaussian sigma (0: none), got {self.edge_blur:g}")
+        if self.edges not in EDGES:
+            raise UsageError(f"unknown --edges {self.edges!r}: choose one of {', '.join(EDGES)}")
+        if not self.edge_soften >= 0:  # also refuses NaN
+            raise UsageError(f"--edge-soften is a Gaussian sigma (0: off), got {self.edge_soften:g}")
         if self.edge_weight < 0 or self.seg_weight < 0:
             raise UsageError("--edge-weight and --seg-weight must not be negative")
         if self.slic_segments < 1 or self.slic_compactness <= 0:
@@ -86,6 +102,29 @@ def edge_map(frame: np.ndarray, low: float, high: float, blur: float = 0.0) -> n
     if blur > 0:
         grey = cv2.GaussianBlur(grey, (0, 0), blur)
     return cv2.Canny(grey, low, high)
+
+
+def gradient_map(frame: np.ndarray, blur: float = 0.0) -> np.ndarray:
+    """The soft edge map of a uint8 RGB frame: Sobel gradient magnitude of its grey image (blurred with
+    sigma ``blur`` first when positive), over ``GRADIENT_NORMALISER``, clipped: H x W float32 in [0, 255]."""
+    grey = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    if blur > 0:
+        # In floating point: an 8-bit blurred image would round away the sub-pixel changes this map is for.
+        grey = cv2.GaussianBlur(grey, (0, 0), blur)
+    dx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3, borderType=cv2.BORDER_REFLECT)
+    dy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3, borderType=cv2.BORDER_REFLECT)
+    return np.minimum(cv2.magnitude(dx, dy) / GRADIENT_NORMALISER, 255.0)
+
+
+def edges_of(frame: np.ndarray, options: FusionOptions) -> np.ndarray:
+    """The edge map ``options`` ask for (``edges``, then ``edge_soften``): H x W, values in [0, 255]."""
+    if options.edges == "gradient":
+        edges = gradient_map(frame, options.edge_blur)
+    else:
+        edges = edge_map(frame, options.canny_low, options.canny_high, options.edge_blur)
+    if options.edge_soften > 0:
+        edges = cv2.GaussianBlur(edges.astype(np.float32), (0, 0), options.edge_soften)
+    return edges
 
 
 def superpixel_map(frame: np.ndarray, segments: int, compactness: float) -> np.ndarray:
@@ -145,7 +184,7 @@ def fusion_image(
 ) -> np.ndarray:
     """The fusion image of one uint8 RGB frame. ``segmentation`` (H x W x 3 colours) is required when
     ``options.segmentation == "folder"`` and must have the frame's size."""
-    edges = edge_map(frame, options.canny_low, options.canny_high, options.edge_blur)
+    edges = edges_of(frame, options)
     if options.segmentation == "slic":
         segmentation = superpixel_map(frame, options.slic_segments, options.slic_compactness)
     elif options.segmentation == "none":

@@ -9,7 +9,9 @@ Everything lands in one folder: ``data/`` (the synthetic frame tree), ``fusion/`
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -114,17 +116,34 @@ def _fusion_scores(weights: Path, fusion: Path, device: str) -> dict[str, dict[s
     }
 
 
-def demo_trees(folder: Path, seed: int) -> tuple[Path, Path]:
-    """The demo's frame tree and its fusion tree under ``folder`` (the fusion tree made once, then
-    reused), so the probes in benchmarks/ score exactly the demo's data."""
+def fusion_folder_name(fusion: dict[str, Any]) -> str:
+    """``fusion`` for the demo's fusion options, else ``fusion-`` and the options that differ from them
+    (``fusion-edge_soften-1-edges-gradient``), so trees of other options sit beside the demo's."""
+    from framepred.data.fusion import FusionOptions
+
+    defaults = {**{field.name: field.default for field in dataclasses.fields(FusionOptions)}, **FUSION}
+    changed = sorted((key, value) for key, value in fusion.items() if defaults[key] != value)
+    return "-".join(["fusion", *(f"{key}-{value:g}" if isinstance(value, float) else f"{key}-{value}"
+                                 for key, value in changed)])  # fmt: skip
+
+
+def demo_trees(
+    folder: Path, seed: int, fusion: dict[str, Any] | None = None, make_fusion: bool = True
+) -> tuple[Path, Path]:
+    """The demo's frame tree and a fusion tree of it under ``folder`` (made once, then reused), so the
+    probes in benchmarks/ score exactly the demo's data. ``fusion``: fusion options replacing the demo's
+    (``FUSION``); their tree gets its own folder (``fusion_folder_name``), made unless ``make_fusion`` is
+    false (its path is returned either way)."""
     from framepred.data.fusion import FusionOptions
     from framepred.data.prepare.fusion import prepare_fusion
 
+    options = {**FUSION, **(fusion or {})}
+    FusionOptions(**options).check()  # before any data is made
     data = synthetic_tree(folder / "data", SIZE, SEQUENCES, FRAMES, seed, test=TEST)
-    fusion = folder / "fusion"
-    if not (fusion / "manifest.json").is_file():
-        prepare_fusion(data, fusion, FusionOptions(**FUSION))
-    return data, fusion
+    tree = folder / fusion_folder_name(options)
+    if make_fusion and not (tree / "manifest.json").is_file():
+        prepare_fusion(data, tree, FusionOptions(**options))
+    return data, tree
 
 
 def run(options: DemoOptions) -> DemoResult:

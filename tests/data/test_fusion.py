@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -13,9 +14,12 @@ from typer.testing import CliRunner
 from framepred.cli.app import app
 from framepred.data.derived import source_root
 from framepred.data.fusion import (
+    GRADIENT_NORMALISER,
     FusionOptions,
     edge_map,
+    edges_of,
     fusion_image,
+    gradient_map,
     read_segmentation,
     superpixel_map,
     voc_colours,
@@ -74,6 +78,35 @@ def test_edges_and_segmentation_are_summed_with_their_weights():
     assert np.array_equal(only_segments, segmentation)
 
 
+def test_gradient_edges_are_soft_deterministic_and_fixed_in_scale():
+    frame = square_frame()
+    options = FusionOptions(edges="gradient", edge_blur=1.5)
+    first = fusion_image(frame, options)
+    assert np.array_equal(first, fusion_image(frame.copy(), options))
+    sharp = gradient_map(frame)
+    # A fixed normaliser: the square's one-pixel step of grey levels scores about that step (not 255),
+    # and doubling the frame's contrast doubles the map (a per-frame maximum would not).
+    grey = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    step = grey[24, 16] - grey[24, 15]
+    assert GRADIENT_NORMALISER == 4.0 and abs(sharp[24, 16] - step) < 0.1 * step and sharp[24, 28] == 0
+    half = (frame // 2).astype(np.uint8)
+    assert np.allclose(gradient_map(half)[24, 16] * 2, sharp[24, 16], rtol=0.05)
+    # Many grey levels, not two: soft, unlike Canny's 0/255.
+    assert len(np.unique(first)) > 20 and len(np.unique(gradient_map(frame, 1.5).round())) > 20
+    edges = np.rint(gradient_map(frame, 1.5))
+    only_edges = fusion_image(frame, FusionOptions(edges="gradient", edge_blur=1.5, segmentation="none"))
+    assert np.array_equal(only_edges[..., 0], edges.astype(np.uint8))
+
+
+def test_edge_soften_blurs_the_detected_map():
+    frame = square_frame()
+    canny = edge_map(frame, 100, 200).astype(np.float32)
+    softened = edges_of(frame, FusionOptions(edge_soften=1.0))
+    assert np.allclose(softened, cv2.GaussianBlur(canny, (0, 0), 1.0))
+    assert softened.max() < 255 and abs(softened.sum() - canny.sum()) < 0.02 * canny.sum()
+    assert np.array_equal(edges_of(frame, FusionOptions()), edge_map(frame, 100, 200))  # off by default
+
+
 def test_superpixels_paint_each_region_in_its_mean_colour():
     frame = square_frame()
     segmentation = superpixel_map(frame, 50, 10.0)
@@ -116,6 +149,9 @@ def test_folder_segmentation_must_be_given_and_fit():
         ({"segmentation": "deeplab"}, "unknown segmentation 'deeplab'"),
         ({"seg_weight": -1}, "must not be negative"),
         ({"edge_blur": -1}, "--edge-blur is a Gaussian sigma"),
+        ({"edges": "sobel"}, "unknown --edges 'sobel'"),
+        ({"edge_soften": -0.5}, "--edge-soften is a Gaussian sigma"),
+        ({"edge_soften": float("nan")}, "--edge-soften is a Gaussian sigma"),
         ({"slic_segments": 0}, "--slic-segments"),
     ],
 )
@@ -143,6 +179,47 @@ def test_prepare_fusion_makes_a_derived_tree(tree, tmp_path):
     assert prepare_fusion(tree, out, FusionOptions(canny_low=50, canny_high=150)).skipped == 3
     with pytest.raises(UsageError, match="was prepared with"):
         prepare_fusion(tree, out, FusionOptions(seg_weight=0.5))
+
+
+def test_edge_options_round_trip_through_the_manifest(tree, tmp_path):
+    out = tmp_path / "fusion"
+    command = ["prepare", "fusion", str(tree), "-o", str(out), "--edges", "gradient", "--edge-soften", "0.5"]
+    result = runner.invoke(
+        app, [*command, "--edge-blur", "1", "--edge-weight", "4", "--segmentation", "none"]
+    )
+    assert result.exit_code == 0, result.output
+    options = FusionOptions(
+        edges="gradient", edge_soften=0.5, edge_blur=1.0, edge_weight=4.0, segmentation="none"
+    )
+    assert fusion_manifest_options(out, FrameTree(out).manifest) == options
+    original = FrameTree(tree).sequences("train")[0]
+    assert np.array_equal(
+        FrameTree(out).sequences("train")[0].read(1), fusion_image(original.read(1), options)
+    )
+    # A tree made before these options existed (no such keys recorded) was made with their defaults.
+    old = tmp_path / "old"
+    prepare_fusion(tree, old, FusionOptions())
+    recorded = json.loads((old / ".framepred-fusion.json").read_text())
+    for key in ("edges", "edge_soften"):
+        del recorded["fusion"][key]
+    (old / ".framepred-fusion.json").write_text(json.dumps(recorded))
+    assert prepare_fusion(tree, old, FusionOptions()).skipped == 3
+    manifest = json.loads((old / "manifest.json").read_text())
+    del manifest["fusion"]["edges"], manifest["fusion"]["edge_soften"]
+    assert fusion_manifest_options(old, manifest) == FusionOptions()
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--edges", "sobel"], "unknown --edges 'sobel'"),
+        (["--edge-soften", "-1"], "--edge-soften is a Gaussian"),
+    ],
+)
+def test_bad_edge_options_are_one_line_errors(tree, tmp_path, option, message):
+    result = runner.invoke(app, ["prepare", "fusion", str(tree), "-o", str(tmp_path / "f"), *option])
+    one_line_error(result, message)
+    assert not (tmp_path / "f").exists()
 
 
 def test_a_plain_frame_tree_is_not_fusion_images(tree):

@@ -30,3 +30,15 @@ def test_default_demo_unet_beats_repeating_the_last_fusion_image(tmp_path):
     assert result.exit_code == 0, result.output
     fusion = json.loads(result.stdout)["unet fusion images"]
     assert fusion["U-Net"]["psnr mean"] > fusion["repeat last fusion image"]["psnr mean"]
+
+
+def test_fusion_trees_of_other_options_get_their_own_folder(tmp_path):
+    from framepred.demo import fusion as demo
+    from framepred.errors import UsageError
+
+    assert demo.fusion_folder_name(demo.FUSION) == "fusion"
+    name = demo.fusion_folder_name({**demo.FUSION, "edges": "gradient", "edge_weight": 5.0})
+    assert name == "fusion-edge_weight-5-edges-gradient"
+    with pytest.raises(UsageError, match="unknown --edges"):  # refused before any data is made
+        demo.demo_trees(tmp_path, 0, {"edges": "sobel"})
+    assert not any(tmp_path.iterdir())

@@ -147,6 +147,9 @@ def _check_recorded_options(out: Path, options: dict[str, Any]) -> None:
             recorded = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as error:
             raise DataError(f"{path}: unreadable ({error}); delete it to start the output afresh") from error
+        if isinstance(recorded, dict) and isinstance(recorded.get("fusion"), dict):
+            # Trees made before an option existed were made with its default: same images, resumable.
+            recorded["fusion"] = {**FusionOptions().to_dict(), **recorded["fusion"]}
         if recorded != options and FrameTree(out).splits():
             raise UsageError(
                 f"{out}: was prepared with {recorded} but this run asks for {options}; "
